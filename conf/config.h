@@ -1,0 +1,156 @@
+#pragma once
+// conf: the TOML files of one server -> one immutable `config` snapshot.
+// Invariant: a snapshot is fully validated before anyone sees it; it is shared
+// read-only (std::shared_ptr<const config>) and never mutated, so a request keeps
+// the snapshot it started with across reloads. Paths in a snapshot are absolute
+// and normalised (no trailing '/', except "/"). Pure functions of the files on
+// disk; any thread may call them. Depends on toml11 only.
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace subhttpd::conf {
+
+struct source_loc {
+    std::string file;
+    int line = 0;
+    int column = 0;
+};
+std::string to_string(const source_loc& where);  // "file:line:col"
+
+struct error {
+    source_loc where;
+    std::string message;
+};
+std::string to_string(const error& e);  // "file:line:col: message"
+
+// mod_python's phases, in Apache's order.
+enum class phase : std::uint8_t { access, authen, authz, fixup, content, log, cleanup };
+inline constexpr std::size_t phase_count = 7;
+inline constexpr std::array<phase, phase_count> all_phases = {
+    phase::access, phase::authen, phase::authz, phase::fixup,
+    phase::content, phase::log, phase::cleanup};
+std::string_view phase_key(phase p);               // TOML key: "access_handler", ..., "handler"
+std::string_view phase_default_callable(phase p);  // "accesshandler", ..., "handler"
+std::string_view phase_directive(phase p);         // req.phase: "PythonAccessHandler", ...
+
+// PythonOption values; in a block an empty value removes the key when merged.
+using options_map = std::map<std::string, std::string>;
+
+// Keys that may stand at site level, in a [[site.directory]] and in a [[site.location]].
+struct block {
+    // per phase: the handler list exactly as written ("module::callable | .ext ...")
+    std::array<std::optional<std::vector<std::string>>, phase_count> handlers;
+    std::optional<std::string> wsgi;  // "module:callable" or a path to a .wsgi/.py file
+    std::optional<std::string> interpreter;
+    std::optional<bool> interp_per_directory;
+    std::optional<bool> interp_per_directive;
+    std::optional<bool> offload;
+    std::optional<bool> debug;
+    std::optional<bool> autoreload;
+    std::optional<std::chrono::milliseconds> handler_timeout;
+    options_map options;
+    std::optional<std::string> auth_type;
+    std::optional<std::string> auth_name;
+    source_loc where;  // the table that holds these keys
+};
+
+struct directory_block {
+    std::string path;  // absolute, normalised (relative paths resolved against document_root)
+    block settings;
+};
+
+struct location_block {
+    std::string path;  // URL prefix: starts with '/', no trailing '/' except for "/" itself
+    block settings;
+};
+
+struct site {
+    std::string server_name;           // lower-case; the default interpreter name
+    std::vector<std::string> aliases;  // lower-case; "*.example.org" matches any sub-domain
+    bool is_default = false;
+    std::string document_root;         // absolute, normalised
+    std::vector<std::string> index = {"index.html"};
+    std::vector<std::string> python_path;  // absolute
+    std::vector<std::string> imports;      // "module" or "module::callable"
+    std::map<std::string, std::string> env;
+    block settings;                        // site-level block keys
+    std::vector<directory_block> directories;  // file order
+    std::vector<location_block> locations;     // file order
+    std::string file;                      // the file that defines this site
+    source_loc where;
+};
+
+enum class reload_mode { watch, signal, off };
+
+struct listen_addr {
+    enum class kind { tcp, unix_socket };
+    kind type = kind::tcp;
+    std::string host;  // tcp: "127.0.0.1", "::1", "0.0.0.0"
+    std::uint16_t port = 0;
+    std::string path;  // unix_socket
+    std::string text;  // as written: "127.0.0.1:8080", "[::1]:8080", "unix:/run/x.sock"
+};
+std::optional<listen_addr> parse_listen(std::string_view text);
+
+struct server_settings {
+    std::vector<listen_addr> listen;
+    std::vector<std::string> site_globs;  // absolute patterns
+    unsigned workers = 1;                 // 0 = "auto" (one per core)
+    unsigned pool_threads = 4;
+    reload_mode reload = reload_mode::watch;
+    std::string access_log = "-";  // path, "-" (stderr) or "off"
+    std::string error_log = "-";
+    std::chrono::milliseconds shutdown_grace{10000};
+    std::optional<std::string> status;  // URL path of the status page
+    std::vector<std::string> trusted_proxies = {"127.0.0.1"};
+    bool dev = false;
+};
+
+struct limit_settings {
+    std::uint64_t max_header_bytes = 64 * 1024;
+    std::uint64_t max_body_bytes = 10 * 1024 * 1024;
+    std::uint64_t max_connections = 10000;
+    std::chrono::milliseconds read_timeout{30000};
+    std::chrono::milliseconds write_timeout{30000};
+    std::chrono::milliseconds handler_timeout{10000};  // 0 = never
+};
+
+struct python_settings {
+    std::vector<std::string> path;  // absolute
+    bool debug = false;
+    bool autoreload = true;
+    int optimize = 0;
+};
+
+struct config {
+    std::string main_file;  // absolute
+    server_settings server;
+    limit_settings limits;
+    python_settings python;
+    std::vector<site> sites;               // main-file [[site]] first, then glob order
+    std::vector<std::string> files;        // every file read: main file, then site files
+    std::vector<std::string> watch_dirs;   // folders named by the site globs
+};
+
+struct load_result {
+    std::shared_ptr<const config> cfg;  // null when errors is not empty
+    std::vector<error> errors;          // every error found, in file order
+    bool ok() const { return errors.empty(); }
+};
+
+// Reads the main file and every site file its globs name; validates everything.
+load_result load(const std::string& main_file);
+
+// "1048576", "64KB", "64KiB", "1MB", "2GB" (K/M/G = 1024-based, as Apache)
+std::optional<std::uint64_t> parse_size(std::string_view text);
+// "30" (seconds), "250ms", "30s", "2m", "1h", "1.5s"
+std::optional<std::chrono::milliseconds> parse_duration(std::string_view text);
+
+}  // namespace subhttpd::conf
