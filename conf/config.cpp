@@ -1,12 +1,491 @@
-// Placeholder until the loader lands (replaced by conf/ work in progress).
-#include "conf/config.h"
+// The loader: main file, then the site files its globs name, then the checks that
+// span sites. Every error is collected; a snapshot is handed out only when there
+// are none, so a broken edit never replaces a running config.
+#include <glob.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <map>
+#include <set>
+#include <system_error>
+#include <tuple>
+
+#include "conf/reader.h"
+
 namespace subhttpd::conf {
-load_result load(const std::string& main_file) {
-    load_result r;
-    r.errors.push_back({{main_file, 1, 1}, "loader not built yet"});
-    return r;
+
+namespace {
+
+using detail::find_key;
+using detail::loc_of;
+using detail::reporter;
+using detail::resolve_path;
+
+constexpr const char* default_listen = "127.0.0.1:8080";
+
+// toml11 formats syntax errors as a multi-line picture of the source. We want one
+// "file:line:col: message" line: its headline plus the note under the caret
+// that the reported location points at (the last one).
+std::string syntax_message(const std::string& what) {
+    std::string headline = what.substr(0, what.find('\n'));
+    if (headline.starts_with("[error] ")) {
+        headline.erase(0, 8);
+    }
+    if (headline.starts_with("toml::")) {
+        auto colon = headline.find(": ");
+        if (colon != std::string::npos) {
+            headline.erase(0, colon + 2);
+        }
+    }
+    std::string note;
+    std::size_t pos = 0;
+    while (pos < what.size()) {
+        auto end = what.find('\n', pos);
+        if (end == std::string::npos) {
+            end = what.size();
+        }
+        std::string_view line(what.data() + pos, end - pos);
+        pos = end + 1;
+        auto bar = line.find("| ");
+        if (bar == std::string_view::npos) {
+            continue;
+        }
+        auto rest = line.substr(bar + 2);
+        auto text_start = rest.find_first_not_of(" ^~-");
+        // A marker line starts (after the gutter) with spaces and then ^ or ~.
+        auto first_mark = rest.find_first_not_of(' ');
+        if (first_mark == std::string_view::npos || (rest[first_mark] != '^' && rest[first_mark] != '~') ||
+            text_start == std::string_view::npos) {
+            continue;
+        }
+        note = std::string(rest.substr(text_start));
+    }
+    while (!headline.empty() && (headline.back() == '.' || headline.back() == ' ')) {
+        headline.pop_back();
+    }
+    // "here" adds nothing to a message that already carries its line and column.
+    if (!note.empty() && note != "here") {
+        headline += ": " + note;
+    }
+    return headline;
 }
-std::optional<listen_addr> parse_listen(std::string_view) { return std::nullopt; }
-std::optional<std::uint64_t> parse_size(std::string_view) { return std::nullopt; }
-std::optional<std::chrono::milliseconds> parse_duration(std::string_view) { return std::nullopt; }
+
+std::optional<toml::value> parse_file(reporter& rep, const std::string& path) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec)) {
+        rep.at({path, 1, 1}, "is a directory, not a TOML file");
+        return std::nullopt;
+    }
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        rep.at({path, 1, 1}, "cannot open file: " + std::generic_category().message(errno));
+        return std::nullopt;
+    }
+    try {
+        return toml::parse(in, path);
+    } catch (const toml::syntax_error& e) {
+        auto l = e.location();
+        source_loc where{path, static_cast<int>(l.line()), static_cast<int>(l.column())};
+        rep.at(where, syntax_message(e.what()));
+    } catch (const std::exception& e) {
+        rep.at({path, 1, 1}, e.what());
+    }
+    return std::nullopt;
+}
+
+
+void read_listen(reporter& rep, const toml::value& v, const std::string& dir,
+                 server_settings& server) {
+    std::vector<const toml::value*> items;
+    if (v.is_string()) {
+        items.push_back(&v);
+    } else if (v.is_array()) {
+        for (const auto& e : v.as_array()) {
+            items.push_back(&e);
+        }
+    } else {
+        rep.at(v, "expected an array of strings for 'listen', got " + detail::type_name(v));
+        return;
+    }
+    std::set<std::string> seen;
+    for (const auto* e : items) {
+        if (!e->is_string()) {
+            rep.at(*e, "expected a string in 'listen', got " + detail::type_name(*e));
+            continue;
+        }
+        const std::string& text = e->as_string().str;
+        auto addr = parse_listen(text);
+        if (!addr) {
+            rep.at(*e, "invalid listen address '" + text +
+                           "' (expected \"host:port\", \"[::1]:port\" or \"unix:/path\")");
+            continue;
+        }
+        if (addr->type == listen_addr::kind::unix_socket) {
+            addr->path = resolve_path(dir, addr->path);
+        }
+        std::string identity = addr->type == listen_addr::kind::unix_socket
+                                   ? "unix:" + addr->path
+                                   : addr->host + "|" + std::to_string(addr->port);
+        // Port 0 asks for a fresh ephemeral port each time, so it never collides.
+        if (!(addr->type == listen_addr::kind::tcp && addr->port == 0) &&
+            !seen.insert(identity).second) {
+            rep.at(*e, "duplicate listen address '" + text + "'");
+            continue;
+        }
+        server.listen.push_back(std::move(*addr));
+    }
+}
+
+// "-" and "off" are words, anything else a path relative to the main file.
+std::optional<std::string> read_log(reporter& rep, const toml::value& v, std::string_view key,
+                                    const std::string& dir) {
+    auto s = detail::get_nonempty_string(rep, v, key);
+    if (!s || *s == "-" || *s == "off") {
+        return s;
+    }
+    return resolve_path(dir, *s);
+}
+
+void read_server(reporter& rep, const toml::value& t, const std::string& dir,
+                 server_settings& server) {
+    detail::check_keys(rep, t,
+                       {"listen", "sites", "workers", "pool_threads", "reload", "access_log",
+                        "error_log", "shutdown_grace", "status", "trusted_proxies", "dev"},
+                       "[server]");
+    if (auto* v = find_key(t, "listen")) {
+        read_listen(rep, *v, dir, server);
+    } else {
+        server.listen.push_back(*parse_listen(default_listen));
+    }
+    if (auto* v = find_key(t, "sites")) {
+        if (auto globs = detail::get_string_list(rep, *v, "sites", true)) {
+            for (const auto& g : *globs) {
+                if (g.empty()) {
+                    rep.at(*v, "'sites' must not contain an empty pattern");
+                    continue;
+                }
+                server.site_globs.push_back(resolve_path(dir, g));
+            }
+        }
+    }
+    if (auto* v = find_key(t, "workers")) {
+        if (v->is_string()) {
+            if (v->as_string().str == "auto") {
+                server.workers = 0;
+            } else {
+                rep.at(*v, "'workers' must be a positive integer or \"auto\", got '" +
+                               v->as_string().str + "'");
+            }
+        } else if (v->is_integer()) {
+            if (auto n = detail::get_int(rep, *v, "workers", 1, 1024)) {
+                server.workers = static_cast<unsigned>(*n);
+            }
+        } else {
+            rep.at(*v, "expected an integer or \"auto\" for 'workers', got " +
+                           detail::type_name(*v));
+        }
+    }
+    if (auto* v = find_key(t, "pool_threads")) {
+        if (auto n = detail::get_int(rep, *v, "pool_threads", 1, 1024)) {
+            server.pool_threads = static_cast<unsigned>(*n);
+        }
+    }
+    if (auto* v = find_key(t, "reload")) {
+        if (auto mode = detail::get_string(rep, *v, "reload")) {
+            if (*mode == "watch") {
+                server.reload = reload_mode::watch;
+            } else if (*mode == "signal") {
+                server.reload = reload_mode::signal;
+            } else if (*mode == "off") {
+                server.reload = reload_mode::off;
+            } else {
+                rep.at(*v, "invalid reload mode '" + *mode +
+                               "' (expected \"watch\", \"signal\" or \"off\")");
+            }
+        }
+    }
+    if (auto* v = find_key(t, "access_log")) {
+        if (auto s = read_log(rep, *v, "access_log", dir)) {
+            server.access_log = std::move(*s);
+        }
+    }
+    if (auto* v = find_key(t, "error_log")) {
+        if (auto s = read_log(rep, *v, "error_log", dir)) {
+            server.error_log = std::move(*s);
+        }
+    }
+    if (auto* v = find_key(t, "shutdown_grace")) {
+        if (auto d = detail::get_duration(rep, *v, "shutdown_grace")) {
+            server.shutdown_grace = *d;
+        }
+    }
+    if (auto* v = find_key(t, "status")) {
+        if (auto s = detail::get_string(rep, *v, "status")) {
+            if (s->starts_with("/")) {
+                server.status = std::move(*s);
+            } else {
+                rep.at(*v, "'status' must be a URL path starting with '/', got '" + *s + "'");
+            }
+        }
+    }
+    if (auto* v = find_key(t, "trusted_proxies")) {
+        if (auto list = detail::get_string_list(rep, *v, "trusted_proxies")) {
+            server.trusted_proxies = std::move(*list);
+        }
+    }
+    if (auto* v = find_key(t, "dev")) {
+        if (auto b = detail::get_bool(rep, *v, "dev")) {
+            server.dev = *b;
+        }
+    }
+}
+
+void read_limits(reporter& rep, const toml::value& t, limit_settings& limits) {
+    detail::check_keys(rep, t,
+                       {"max_header_bytes", "max_body_bytes", "max_connections", "read_timeout",
+                        "write_timeout", "handler_timeout"},
+                       "[limits]");
+    if (auto* v = find_key(t, "max_header_bytes")) {
+        if (auto n = detail::get_size(rep, *v, "max_header_bytes")) {
+            limits.max_header_bytes = *n;
+        }
+    }
+    if (auto* v = find_key(t, "max_body_bytes")) {
+        if (auto n = detail::get_size(rep, *v, "max_body_bytes")) {
+            limits.max_body_bytes = *n;
+        }
+    }
+    if (auto* v = find_key(t, "max_connections")) {
+        if (auto n = detail::get_int(rep, *v, "max_connections", 1,
+                                     std::numeric_limits<std::int64_t>::max())) {
+            limits.max_connections = static_cast<std::uint64_t>(*n);
+        }
+    }
+    struct timeout_key {
+        const char* key;
+        std::chrono::milliseconds* target;
+    };
+    for (auto [key, target] : {timeout_key{"read_timeout", &limits.read_timeout},
+                               timeout_key{"write_timeout", &limits.write_timeout},
+                               timeout_key{"handler_timeout", &limits.handler_timeout}}) {
+        if (auto* v = find_key(t, key)) {
+            if (auto d = detail::get_duration(rep, *v, key)) {
+                *target = *d;
+            }
+        }
+    }
+}
+
+void read_python(reporter& rep, const toml::value& t, const std::string& dir,
+                 python_settings& python) {
+    detail::check_keys(rep, t, {"path", "debug", "autoreload", "optimize"}, "[python]");
+    if (auto* v = find_key(t, "path")) {
+        if (auto list = detail::get_string_list(rep, *v, "path")) {
+            for (const auto& p : *list) {
+                python.path.push_back(resolve_path(dir, p));
+            }
+        }
+    }
+    if (auto* v = find_key(t, "debug")) {
+        if (auto b = detail::get_bool(rep, *v, "debug")) {
+            python.debug = *b;
+        }
+    }
+    if (auto* v = find_key(t, "autoreload")) {
+        if (auto b = detail::get_bool(rep, *v, "autoreload")) {
+            python.autoreload = *b;
+        }
+    }
+    if (auto* v = find_key(t, "optimize")) {
+        if (auto n = detail::get_int(rep, *v, "optimize", 0, 2)) {
+            python.optimize = static_cast<int>(*n);
+        }
+    }
+}
+
+// The table at `key`, or nullptr (reporting a non-table).
+const toml::value* section(reporter& rep, const toml::value& root, std::string_view key) {
+    auto* v = find_key(root, key);
+    if (v && !v->is_table()) {
+        rep.at(*v, "expected a table for '" + std::string(key) + "', got " +
+                       detail::type_name(*v));
+        return nullptr;
+    }
+    return v;
+}
+
+// The folder to watch for a glob: its deepest leading directory without wildcards,
+// so that new matching files (or folders) appear as events there.
+std::string watch_dir_of(const std::string& pattern) {
+    std::filesystem::path dir = std::filesystem::path(pattern).parent_path();
+    std::filesystem::path out;
+    for (const auto& part : dir) {
+        if (part.string().find_first_of("*?[") != std::string::npos) {
+            break;
+        }
+        out /= part;
+    }
+    return resolve_path("/", out.string());
+}
+
+std::vector<std::string> expand_glob(const std::string& pattern) {
+    std::vector<std::string> out;
+    glob_t g{};
+    if (glob(pattern.c_str(), 0, nullptr, &g) == 0) {
+        for (std::size_t i = 0; i < g.gl_pathc; ++i) {
+            std::string path = g.gl_pathv[i];
+            std::error_code ec;
+            if (std::filesystem::is_directory(path, ec)) {
+                continue;
+            }
+            out.push_back(resolve_path("/", path));
+        }
+    }
+    globfree(&g);
+    // Byte order, not the locale's collation: the same files load in the same
+    // order whatever LANG the server starts under.
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+// Names must pick exactly one site, and only one site may take unknown hosts.
+void check_sites(reporter& rep, const std::vector<site>& sites,
+                 const std::vector<detail::site_marks>& marks) {
+    struct owner {
+        std::size_t site;
+        source_loc where;
+        bool alias;
+    };
+    std::map<std::string, owner> names;
+    auto claim = [&](const std::string& name, const source_loc& where, std::size_t i,
+                     bool alias) {
+        auto [it, inserted] = names.emplace(name, owner{i, where, alias});
+        if (inserted || it->second.site == i) {
+            return;
+        }
+        const owner& first = it->second;
+        const std::string& other = sites[first.site].server_name;
+        std::string msg;
+        if (!alias && !first.alias) {
+            msg = "duplicate server_name '" + name + "' (first defined at " +
+                  to_string(first.where) + ")";
+        } else if (first.alias) {
+            msg = std::string(alias ? "alias" : "server_name") + " '" + name +
+                  "' is already an alias of site '" + other + "' (" + to_string(first.where) + ")";
+        } else {
+            msg = "alias '" + name + "' is already the server_name of site '" + other + "' (" +
+                  to_string(first.where) + ")";
+        }
+        rep.at(where, msg);
+    };
+    for (std::size_t i = 0; i < sites.size(); ++i) {
+        claim(sites[i].server_name, marks[i].name, i, false);
+        for (std::size_t a = 0; a < sites[i].aliases.size(); ++a) {
+            claim(sites[i].aliases[a], marks[i].aliases[a], i, true);
+        }
+    }
+    std::optional<std::size_t> first_default;
+    for (std::size_t i = 0; i < sites.size(); ++i) {
+        if (!sites[i].is_default) {
+            continue;
+        }
+        if (first_default) {
+            const auto& first = sites[*first_default];
+            rep.at(marks[i].default_flag,
+                   "site '" + sites[i].server_name + "' is marked default, but site '" +
+                       first.server_name + "' already is (" +
+                       to_string(marks[*first_default].default_flag) + ")");
+        } else {
+            first_default = i;
+        }
+    }
+}
+
+}  // namespace
+
+load_result load(const std::string& main_file) {
+    namespace fs = std::filesystem;
+    reporter rep;
+    auto cfg = std::make_shared<config>();
+    std::error_code ec;
+    cfg->main_file = resolve_path(fs::current_path(ec).string(), main_file);
+    cfg->files.push_back(cfg->main_file);
+    const std::string main_dir = detail::parent_dir(cfg->main_file);
+    std::vector<detail::site_marks> marks;
+
+    bool server_seen = false;
+    if (auto root = parse_file(rep, cfg->main_file)) {
+        detail::check_keys(rep, *root, {"server", "limits", "python", "site"}, "the main file");
+        if (auto* t = section(rep, *root, "server")) {
+            read_server(rep, *t, main_dir, cfg->server);
+            server_seen = true;
+        }
+        if (auto* t = section(rep, *root, "limits")) {
+            read_limits(rep, *t, cfg->limits);
+        }
+        if (auto* t = section(rep, *root, "python")) {
+            read_python(rep, *t, main_dir, cfg->python);
+        }
+        if (auto* v = find_key(*root, "site")) {
+            detail::read_sites(rep, *v, cfg->main_file, cfg->sites, marks);
+        }
+    }
+    if (!server_seen && cfg->server.listen.empty()) {
+        cfg->server.listen.push_back(*parse_listen(default_listen));
+    }
+
+    std::set<std::string> seen_files = {cfg->main_file};
+    for (const auto& pattern : cfg->server.site_globs) {
+        auto dir = watch_dir_of(pattern);
+        if (std::find(cfg->watch_dirs.begin(), cfg->watch_dirs.end(), dir) ==
+            cfg->watch_dirs.end()) {
+            cfg->watch_dirs.push_back(dir);
+        }
+        for (const auto& file : expand_glob(pattern)) {
+            if (!seen_files.insert(file).second) {
+                continue;  // named by two globs: read it once
+            }
+            cfg->files.push_back(file);
+            auto root = parse_file(rep, file);
+            if (!root) {
+                continue;
+            }
+            for (const auto& [key, value] : root->as_table()) {
+                if (key != "site") {
+                    rep.at(value, "unknown key '" + key +
+                                      "' in a site file (only [[site]] tables belong there)");
+                }
+            }
+            if (auto* v = find_key(*root, "site")) {
+                detail::read_sites(rep, *v, file, cfg->sites, marks);
+            }
+        }
+    }
+
+    check_sites(rep, cfg->sites, marks);
+
+    load_result result;
+    result.errors = std::move(rep.errors());
+    result.files = cfg->files;
+    result.watch_dirs = cfg->watch_dirs;
+    // File order, then position: what a user reading the files top to bottom expects.
+    std::map<std::string, std::size_t> file_rank;
+    for (std::size_t i = 0; i < cfg->files.size(); ++i) {
+        file_rank.emplace(cfg->files[i], i);
+    }
+    auto rank = [&](const error& e) {
+        auto it = file_rank.find(e.where.file);
+        return std::tuple(it == file_rank.end() ? file_rank.size() : it->second, e.where.line,
+                          e.where.column);
+    };
+    std::stable_sort(result.errors.begin(), result.errors.end(),
+                     [&](const error& a, const error& b) { return rank(a) < rank(b); });
+    if (result.errors.empty()) {
+        result.cfg = std::move(cfg);
+    }
+    return result;
+}
+
 }  // namespace subhttpd::conf

@@ -142,6 +142,10 @@ struct config {
 struct load_result {
     std::shared_ptr<const config> cfg;  // null when errors is not empty
     std::vector<error> errors;          // every error found, in file order
+    // As in config, but filled even when there are errors: a watcher must also
+    // wait on the broken files (and new glob folders) to see them get fixed.
+    std::vector<std::string> files;
+    std::vector<std::string> watch_dirs;
     bool ok() const { return errors.empty(); }
 };
 

@@ -94,6 +94,11 @@ struct route {
     const phase_route& at(conf::phase p) const { return phases[static_cast<std::size_t>(p)]; }
 };
 
+// Added for the reactor and `subhttpd route`: the name printed for a kind
+// ("handler", "static_file", ...) and the HTTP status it implies (200, 301, ...).
+std::string_view kind_name(route_kind k);
+int http_status(route_kind k);
+
 struct request_line {
     std::string_view host;    // Host header as received (may carry a port)
     std::string_view method;

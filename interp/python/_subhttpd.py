@@ -266,3 +266,552 @@ class table(object):
 
     def _raw_items(self):
         return self._items
+
+
+# ---------------------------------------------------------------------------
+# Interpreter set-up (called by the server once per interpreter)
+
+import sys as _sys
+import os as _os
+import time as _time
+import threading as _threading
+
+_native = None          # this interpreter's `subhttpd` module
+_exit_hooks_run = False
+
+
+class _LogStream(object):
+    """sys.stdout / sys.stderr of an interpreter: whole lines into the error log."""
+
+    encoding = "utf-8"
+    errors = "replace"
+
+    def __init__(self, level):
+        self._level = level
+        self._buf = ""
+        self._lock = _threading.Lock()
+
+    def write(self, s):
+        if isinstance(s, bytes):
+            s = s.decode("utf-8", "replace")
+        with self._lock:
+            self._buf += s
+            if "\n" not in self._buf:
+                return len(s)
+            lines = self._buf.split("\n")
+            self._buf = lines.pop()
+        for line in lines:
+            _native._log(self._level, line)
+        return len(s)
+
+    def writelines(self, lines):
+        for line in lines:
+            self.write(line)
+
+    def flush(self):
+        with self._lock:
+            rest, self._buf = self._buf, ""
+        if rest:
+            _native._log(self._level, rest)
+
+    def isatty(self):
+        return False
+
+    def fileno(self):
+        raise OSError("the error log has no file descriptor here")
+
+    def readable(self):
+        return False
+
+    def writable(self):
+        return True
+
+
+def _exported_names():
+    names = [n for n in globals() if n.isupper() and not n.startswith("_")]
+    return names + ["SERVER_RETURN", "table"]
+
+
+def _init_interpreter(name, native):
+    global _native
+    _native = native
+    _sys.stdout = _LogStream("info")
+    _sys.stderr = _LogStream("error")
+    _sys.argv = ["mod_python"]
+
+
+def _run_exit_hooks():
+    """SIGTERM: run this interpreter's atexit callbacks once."""
+    global _exit_hooks_run
+    if _exit_hooks_run:
+        return
+    _exit_hooks_run = True
+    import atexit
+    atexit._run_exitfuncs()
+    for stream in (_sys.stdout, _sys.stderr):
+        try:
+            stream.flush()
+        except Exception:
+            pass
+
+
+_prepared_paths = set()
+
+
+def _prepare_site(paths, env):
+    """A site's python_path and env, once per config generation for this interpreter.
+
+    env goes into os.environ's mapping only, not the process environment, so other
+    interpreters (and sites made later) never see it.
+    """
+    for p in reversed(paths):
+        if p not in _sys.path:
+            _sys.path.insert(0, p)
+    if env:
+        data = _os.environ._data
+        enckey = _os.environ.encodekey
+        encval = _os.environ.encodevalue
+        for k, v in env.items():
+            data[enckey(k)] = encval(v)
+
+
+# ---------------------------------------------------------------------------
+# The importer: handler modules cached by absolute file path (mod_python 3.3+).
+
+import importlib.util as _ilu
+import hashlib as _hashlib
+
+_modules = {}          # absolute path -> _Entry
+_importing = []        # stack of _Entry being executed (to record children)
+_current_dirs = []     # handler directory of the phase being run (for import_module)
+
+
+class _Entry(object):
+    __slots__ = ("path", "module", "mtime", "children", "checked")
+
+    def __init__(self, path):
+        self.path = path
+        self.module = None
+        self.mtime = None
+        self.children = []
+        self.checked = 0.0
+
+
+def _find_file(name, dirs):
+    rel = name.replace(".", _os.sep)
+    for d in dirs:
+        if not d:
+            continue
+        base = _os.path.join(d, rel)
+        for cand in (base + ".py", _os.path.join(base, "__init__.py")):
+            if _os.path.isfile(cand):
+                return _os.path.abspath(cand)
+    return None
+
+
+def _mtime(path):
+    try:
+        return _os.stat(path).st_mtime_ns
+    except OSError:
+        return None
+
+
+def _stale(entry, now, seen):
+    """True when the module's file or any module it imported changed."""
+    if entry.path in seen:
+        return False
+    seen.add(entry.path)
+    if entry.mtime != _mtime(entry.path):
+        return True
+    for child in entry.children:
+        if _stale(child, now, seen):
+            return True
+    return False
+
+
+def _load_file(path, entry):
+    digest = _hashlib.md5(path.encode("utf-8", "surrogateescape")).hexdigest()
+    modname = "_mp_" + digest
+    spec = _ilu.spec_from_file_location(modname, path)
+    if spec is None:
+        raise ImportError("cannot import %s" % path, path=path)
+    module = _ilu.module_from_spec(spec)
+    module.__dict__["__mp_path__"] = path
+    old_children = entry.children
+    entry.children = []
+    entry.mtime = _mtime(path)
+    _importing.append(entry)
+    _sys.modules[modname] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        entry.children = old_children
+        if entry.module is not None:
+            _sys.modules[modname] = entry.module
+        else:
+            _sys.modules.pop(modname, None)
+        entry.mtime = None  # try again next time
+        raise
+    finally:
+        _importing.pop()
+    entry.module = module
+    return module
+
+
+def _import_path(path, autoreload):
+    entry = _modules.get(path)
+    if entry is None:
+        entry = _modules[path] = _Entry(path)
+    if entry.module is None or (autoreload and _stale(entry, 0, set())):
+        _load_file(path, entry)
+    if _importing and entry not in _importing[-1].children:
+        _importing[-1].children.append(entry)
+    return entry.module
+
+
+def import_module(module_name, autoreload=1, log=0, path=None):
+    """mod_python's apache.import_module: files looked up in `path` (or the
+    handler's directory), cached by absolute path and re-imported when changed;
+    anything else is a normal import."""
+    if path is not None:
+        dirs = list(path)
+    else:
+        dirs = list(_current_dirs[-1:])
+        if _importing:
+            dirs.insert(0, _os.path.dirname(_importing[-1].path))
+    found = None
+    if _os.path.isabs(module_name) and module_name.endswith(".py") and _os.path.isfile(module_name):
+        found = module_name
+    else:
+        found = _find_file(module_name, dirs)
+    if found is None:
+        if path is not None:
+            raise ImportError("No module named '%s' in %s" % (module_name, dirs), name=module_name)
+        import importlib
+        return importlib.import_module(module_name)
+    if log:
+        _native._log("info", "importing %s from %s" % (module_name, found))
+    return _import_path(found, autoreload)
+
+
+def _resolve(module_name, module_dir, callable_name, autoreload):
+    """The callable for a handler entry `module::callable` (called by the server)."""
+    _current_dirs.append(module_dir)
+    try:
+        module = import_module(module_name, autoreload=autoreload)
+    finally:
+        _current_dirs.pop()
+    obj = module
+    for part in callable_name.split("."):
+        try:
+            obj = getattr(obj, part)
+        except AttributeError:
+            raise AttributeError("module '%s' (%s) has no attribute '%s'"
+                                 % (module_name, getattr(module, "__file__", "?"), callable_name))
+    return obj
+
+
+def _push_dir(d):
+    _current_dirs.append(d)
+
+
+def _pop_dir():
+    if _current_dirs:
+        _current_dirs.pop()
+
+
+def _loaded_modules():
+    return len(_modules)
+
+
+# ---------------------------------------------------------------------------
+# req members written in Python (added to the native type).
+
+class connection(object):
+    """req.connection: the client's connection."""
+
+    __slots__ = ("remote_ip", "remote_addr", "local_ip", "local_addr", "remote_host",
+                 "remote_logname", "keepalive", "double_reverse", "keepalives", "id",
+                 "base_server", "notes", "aborted", "_scheme")
+
+    def __init__(self, remote_ip, remote_port, local_ip, local_port, scheme):
+        self.remote_ip = remote_ip
+        self.remote_addr = (remote_ip, remote_port)
+        self.local_ip = local_ip
+        self.local_addr = (local_ip, local_port)
+        self.remote_host = None
+        self.remote_logname = None
+        self.keepalive = AP_CONN_UNKNOWN
+        self.double_reverse = 0
+        self.keepalives = 0
+        self.id = 0
+        self.base_server = None
+        self.notes = table()
+        self.aborted = 0
+        self._scheme = scheme
+
+    def get_remote_host(self, type=0, str_is_ip=None):
+        return self.remote_ip
+
+
+class server(object):
+    """req.server: the virtual host (site) serving the request."""
+
+    def __init__(self, req, info):
+        self.server_hostname = info["server_name"]
+        self.defn_name = info["server_name"]
+        self.server_admin = "webmaster@" + info["server_name"]
+        self.port = req._peer()[3]
+        self.is_virtual = 1
+        self.error_fname = None
+        self.timeout = 0
+        self.keep_alive = 1
+        self.path = info["document_root"]
+        self.names = ()
+        self.wild_names = ()
+        self._req = req
+
+    def get_options(self):
+        return self._req.get_options()
+
+    def get_config(self):
+        return self._req.get_config()
+
+    def register_cleanup(self, req, callable, data=None):
+        req.register_cleanup(callable, data)
+
+
+def _req_connection(self):
+    d = self.__dict__
+    c = d.get("_connection")
+    if c is None:
+        c = d["_connection"] = connection(*self._peer())
+    return c
+
+
+def _req_server(self):
+    d = self.__dict__
+    s = d.get("_server")
+    if s is None:
+        s = d["_server"] = server(self, self._route_info())
+    return s
+
+
+def _req_get_basic_auth_pw(self):
+    import base64
+    auth = self.headers_in.getfirst("Authorization")
+    if not auth:
+        return None
+    scheme, _, cred = auth.strip().partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        raw = base64.b64decode(cred.strip(), validate=True).decode("utf-8", "surrogateescape")
+    except Exception:
+        return None
+    user, sep, pw = raw.partition(":")
+    if not sep:
+        return None
+    self.user = user
+    self.ap_auth_type = "Basic"
+    return pw
+
+
+def _req_construct_url(self, uri):
+    c = self.connection
+    host = self.hostname or self.server.server_hostname
+    port = c.local_addr[1]
+    scheme = c._scheme
+    default = 443 if scheme == "https" else 80
+    if port and port != default and ":" not in host.strip("[]"):
+        host = "%s:%d" % (host, port)
+    return "%s://%s%s" % (scheme, host, uri)
+
+
+def _req_is_https(self):
+    return 1 if self.connection._scheme == "https" else 0
+
+
+def _req_get_remote_host(self, type=0, str_is_ip=None):
+    ip = self.connection.remote_ip
+    if str_is_ip is not None:
+        return (ip, 1)
+    return ip
+
+
+def _req_build_env(self):
+    """The CGI variables mod_python's add_common_vars fills in."""
+    env = {}
+    for k, v in self.headers_in.items():
+        if "_" in k:
+            continue  # never let X_Forwarded_For pose as X-Forwarded-For
+        name = "HTTP_" + k.upper().replace("-", "_")
+        if name in ("HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH"):
+            name = name[5:]
+        env[name] = v if name not in env else env[name] + ", " + v
+    c = self.connection
+    info = self._route_info()
+    env.update({
+        "PATH": _os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
+        "SERVER_SIGNATURE": "",
+        "SERVER_SOFTWARE": "subhttpd",
+        "SERVER_NAME": self.hostname or info["server_name"],
+        "SERVER_ADDR": c.local_ip,
+        "SERVER_PORT": str(c.local_addr[1]),
+        "REMOTE_ADDR": c.remote_ip,
+        "REMOTE_PORT": str(c.remote_addr[1]),
+        "DOCUMENT_ROOT": info["document_root"],
+        "REQUEST_SCHEME": c._scheme,
+        "CONTEXT_PREFIX": "",
+        "CONTEXT_DOCUMENT_ROOT": info["document_root"],
+        "SERVER_ADMIN": "webmaster@" + info["server_name"],
+        "SCRIPT_FILENAME": self.filename or "",
+        "GATEWAY_INTERFACE": "CGI/1.1",
+        "SERVER_PROTOCOL": self.protocol,
+        "REQUEST_METHOD": self.method,
+        "QUERY_STRING": self.args or "",
+        "REQUEST_URI": self.unparsed_uri,
+        "SCRIPT_NAME": self.uri[:len(self.uri) - len(self.path_info or "")] if self.path_info
+        and self.uri.endswith(self.path_info) else self.uri,
+    })
+    if self.path_info:
+        env["PATH_INFO"] = self.path_info
+        env["PATH_TRANSLATED"] = info["document_root"] + self.path_info
+    if self.user:
+        env["REMOTE_USER"] = self.user
+    if self.ap_auth_type:
+        env["AUTH_TYPE"] = self.ap_auth_type
+    if c._scheme == "https":
+        env["HTTPS"] = "on"
+    return env
+
+
+def _req_add_common_vars(self):
+    env = self.subprocess_env
+    for k, v in _req_build_env(self).items():
+        env[k] = v
+
+
+def _req_add_cgi_vars(self):
+    _req_add_common_vars(self)
+
+
+def _req_set_last_modified(self):
+    if self.mtime:
+        from email.utils import formatdate
+        self.headers_out["Last-Modified"] = formatdate(self.mtime, usegmt=True)
+
+
+def _req_meets_conditions(self):
+    """OK, or HTTP_NOT_MODIFIED / HTTP_PRECONDITION_FAILED from the request's
+    conditional headers against req.mtime and the ETag in headers_out."""
+    from email.utils import parsedate_to_datetime
+    etag = self.headers_out.getfirst("ETag")
+    inm = self.headers_in.getfirst("If-None-Match")
+    im = self.headers_in.getfirst("If-Match")
+    if im and im.strip() != "*" and (not etag or etag not in [t.strip() for t in im.split(",")]):
+        return HTTP_PRECONDITION_FAILED
+    ius = self.headers_in.getfirst("If-Unmodified-Since")
+    if ius and self.mtime:
+        try:
+            if self.mtime > parsedate_to_datetime(ius).timestamp():
+                return HTTP_PRECONDITION_FAILED
+        except (TypeError, ValueError):
+            pass
+    if inm:
+        tags = [t.strip() for t in inm.split(",")]
+        if "*" in tags or (etag and etag in tags):
+            return HTTP_NOT_MODIFIED if self.method in ("GET", "HEAD") else HTTP_PRECONDITION_FAILED
+        return OK
+    ims = self.headers_in.getfirst("If-Modified-Since")
+    if ims and self.mtime and self.method in ("GET", "HEAD"):
+        try:
+            if int(self.mtime) <= parsedate_to_datetime(ims).timestamp():
+                return HTTP_NOT_MODIFIED
+        except (TypeError, ValueError):
+            pass
+    return OK
+
+
+def _req_requires(self):
+    return ()
+
+
+def _req_auth_name(self):
+    return self._route_info()["auth_name"] or None
+
+
+def _req_auth_type(self):
+    return self._auth_type_config() or None
+
+
+def _extend_request_type(t):
+    t.connection = property(_req_connection, doc="the client's connection")
+    t.server = property(_req_server, doc="the site serving the request")
+    t.get_basic_auth_pw = _req_get_basic_auth_pw
+    t.construct_url = _req_construct_url
+    t.is_https = _req_is_https
+    t.get_remote_host = _req_get_remote_host
+    t.add_common_vars = _req_add_common_vars
+    t.add_cgi_vars = _req_add_cgi_vars
+    t.build_cgi_env = _req_build_env
+    t.set_last_modified = _req_set_last_modified
+    t.meets_conditions = _req_meets_conditions
+    t.requires = _req_requires
+    t.auth_name = _req_auth_name
+    t.auth_type = _req_auth_type
+    t.main = None
+    t.prev = None
+    t.next = None
+    t.chunked = 0
+    t.read_chunked = 0
+    t.expecting_100 = 0
+    t.content_encoding = None
+    t.content_languages = ()
+    t.used_path_info = 0
+    t.eos_sent = 0
+    t.vlist_validator = None
+    t.range = None
+    t.assbackwards = 0
+    t.proxyreq = REQ_PROXY_NONE
+    t.request_time = property(lambda self: self.__dict__.setdefault("_request_time", _time.time()))
+    t.allowed = 0
+    t.allowed_xmethods = ()
+    t.allowed_methods = ()
+    t.boundary = None
+    t.range = None
+    t.sent_bodyct = 0
+    t.hlist = None
+    t.finfo = None
+    t.parsed_uri = property(lambda self: (None, None, None, None, self.hostname, self.connection.local_addr[1],
+                                           self.uri, self.args, None))
+
+
+def _run_coroutine(coro):
+    """An async handler on the loop: runs it to its end."""
+    try:
+        while True:
+            awaited = coro.send(None)
+            if awaited is not None and hasattr(awaited, "_subhttpd_wait"):
+                awaited._subhttpd_wait()
+                continue
+            raise RuntimeError("an async handler awaited %r, which cannot complete inside subhttpd" % (awaited,))
+    except StopIteration as stop:
+        return stop.value
+    finally:
+        coro.close()
+
+
+def _python_import(module_name, callable_name, root):
+    """PythonImport: `module` or `module::callable`, in this interpreter."""
+    _current_dirs.append(root)
+    try:
+        module = import_module(module_name)
+    finally:
+        _current_dirs.pop()
+    if callable_name:
+        obj = module
+        for part in callable_name.split("."):
+            obj = getattr(obj, part)
+        obj()
+    return None

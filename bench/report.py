@@ -1,0 +1,144 @@
+#!/usr/bin/python3
+"""bench/report.py: turn run.sh's per-round results (TSV) into the markdown report.
+
+usage: report.py RESULTS.tsv "name|label" ...   (labels in table order)
+Context comes from the environment: BENCH_DATE, BENCH_MACHINE, BENCH_VERSIONS,
+BENCH_PARAMS. Medians are taken over the rounds that succeeded; the CPU ratio to
+the plain server is the median of the per-round ratios (same round, same machine
+state), which is why the rounds are interleaved.
+"""
+import os
+import statistics
+import sys
+
+FIELDS = ["name", "round", "status", "rps", "p50", "p99", "cpu", "rss", "requests", "note"]
+
+
+def num(v):
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        return None
+
+
+def load(path):
+    rows = []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            parts = line.rstrip("\n").split("\t")
+            parts += [""] * (len(FIELDS) - len(parts))
+            rows.append(dict(zip(FIELDS, parts)))
+    return rows
+
+
+def ms(us):
+    if us is None:
+        return "–"
+    return f"{us / 1000:.2f}" if us < 100_000 else f"{us / 1000:.0f}"
+
+
+def summarise(rows, names):
+    plain_by_round = {r["round"]: num(r["cpu"]) for r in rows if r["name"] == "plain" and r["status"] == "ok"}
+    out = {}
+    for name in names:
+        mine = [r for r in rows if r["name"] == name]
+        ok = [r for r in mine if r["status"] == "ok"]
+        s = {"rounds": len(mine), "ok": len(ok)}
+        notes = []
+        if ok:
+            for key in ("rps", "p50", "p99", "cpu", "rss"):
+                s[key] = statistics.median(num(r[key]) for r in ok)
+            cpus = [num(r["cpu"]) for r in ok]
+            s["cpu_min"], s["cpu_max"] = min(cpus), max(cpus)
+            ratios = [num(r["cpu"]) / plain_by_round[r["round"]] for r in ok if plain_by_round.get(r["round"])]
+            s["ratio"] = statistics.median(ratios) if ratios else None
+            if len(ok) < len(mine):
+                notes.append(f"{len(ok)}/{len(mine)} rounds ok")
+        else:
+            s["status"] = mine[0]["status"] if mine else "not run"
+        for r in mine:
+            if r["note"] and r["note"] != "-" and r["note"] not in notes:
+                notes.append(r["note"])
+        s["notes"] = notes
+        out[name] = s
+    return out
+
+
+def main():
+    rows = load(sys.argv[1])
+    order = [a.split("|", 1) for a in sys.argv[2:]]
+    names = [n for n, _ in order]
+    s = summarise(rows, names)
+    p = print
+    p(f"# subhttpd benchmark, {os.environ.get('BENCH_DATE', '')}")
+    p()
+    p(f"- machine: {os.environ.get('BENCH_MACHINE', '?')}")
+    p(f"- load: {os.environ.get('BENCH_PARAMS', '?')}")
+    p(f"- versions: {os.environ.get('BENCH_VERSIONS', '?')}")
+    p("- body: `Hello, world!\\n` (text/plain) from every target; CPU = utime+stime of the server's processes "
+      "from /proc, before and after the load, divided by the requests completed; medians over the rounds")
+    p()
+    p("| target | req/s | p50 ms | p99 ms | CPU µs/req | CPU × plain | RSS MB | notes |")
+    p("|---|---:|---:|---:|---:|---:|---:|---|")
+    for name, label in order:
+        x = s[name]
+        if x["ok"]:
+            rng = f" ({x['cpu_min']:.1f}–{x['cpu_max']:.1f})" if x["ok"] > 1 else ""
+            ratio = f"{x['ratio']:.2f}" if x.get("ratio") is not None else "–"
+            p(f"| {label} | {x['rps']:,.0f} | {ms(x['p50'])} | {ms(x['p99'])} | {x['cpu']:.1f}{rng} | {ratio} "
+              f"| {x['rss'] / 1024:.1f} | {'; '.join(x['notes'])} |")
+        else:
+            p(f"| {label} | {x['status']} | | | | | | {'; '.join(x['notes'])} |")
+    p()
+
+    # The targets of issue 7, where the run has the figures to judge them.
+    checks = []
+
+    def have(*ns):
+        return all(n in s and s[n]["ok"] for n in ns)
+
+    if have("plain", "subhttpd-modpython"):
+        r = s["subhttpd-modpython"].get("ratio")
+        if r is not None:
+            checks.append(("mod_python handler CPU/req ≤ 1.1× plain", f"{r:.2f}×", r <= 1.1))
+    if have("uwsgi", "subhttpd-modpython"):
+        a, b = s["subhttpd-modpython"], s["uwsgi"]
+        checks.append(("mod_python handler beats uWSGI (CPU/req and req/s)",
+                       f"{a['cpu']:.1f} vs {b['cpu']:.1f} µs, {a['rps']:,.0f} vs {b['rps']:,.0f} req/s",
+                       a["cpu"] < b["cpu"] and a["rps"] > b["rps"]))
+    if have("plain", "subhttpd-wsgi"):
+        r = s["subhttpd-wsgi"].get("ratio")
+        if r is not None:
+            checks.append(("WSGI app CPU/req ≤ 1.25× plain", f"{r:.2f}×", r <= 1.25))
+    if have("subhttpd-vhosts", "subhttpd-modpython"):
+        r = s["subhttpd-vhosts"]["rps"] / s["subhttpd-modpython"]["rps"]
+        checks.append(("vhosts round-robin req/s ≥ 0.9× one vhost", f"{r:.2f}×", r >= 0.9))
+    if have("plain", "subhttpd-modpython"):
+        a, b = s["subhttpd-modpython"]["p99"], s["plain"]["p99"]
+        checks.append(("mod_python handler p99 ≤ plain p99", f"{ms(a)} vs {ms(b)} ms", a <= b))
+    if checks:
+        p("Targets of issue 7 in this run:")
+        p()
+        p("| target | measured | met |")
+        p("|---|---|---|")
+        for what, val, met in checks:
+            p(f"| {what} | {val} | {'yes' if met else '**no**'} |")
+        p()
+
+    rounds = sorted({r["round"] for r in rows}, key=int)
+    if len(rounds) > 1:
+        p("CPU µs/req per round:")
+        p()
+        p("| target | " + " | ".join(f"round {r}" for r in rounds) + " |")
+        p("|---|" + "---:|" * len(rounds))
+        for name, label in order:
+            cells = []
+            for rd in rounds:
+                m = [r for r in rows if r["name"] == name and r["round"] == rd]
+                cells.append(m[0]["cpu"] if m and m[0]["status"] == "ok" else (m[0]["status"] if m else ""))
+            p(f"| {name} | " + " | ".join(cells) + " |")
+        p()
+
+
+if __name__ == "__main__":
+    main()

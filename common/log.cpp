@@ -1,0 +1,169 @@
+#include "common/log.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <mutex>
+#include <sys/time.h>
+
+namespace subhttpd::log {
+namespace {
+
+struct sink {
+    std::string path;  // "-" stderr, "off", or a file
+    int fd = 2;
+};
+
+std::mutex mu_;
+sink error_{"-", 2};
+sink access_{"-", 2};
+std::atomic<int> level_{static_cast<int>(level::info)};
+
+std::string open_sink(sink& s, const std::string& path) {
+    int fd = -1;
+    if (path == "-") {
+        fd = 2;
+    } else if (path != "off") {
+        fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+        if (fd < 0) {
+            return path + ": cannot open log file: " + std::strerror(errno);
+        }
+    }
+    if (s.fd > 2) {
+        ::close(s.fd);
+    }
+    s.path = path;
+    s.fd = fd;
+    return "";
+}
+
+void write_all(int fd, const std::string& line) {
+    const char* p = line.data();
+    std::size_t left = line.size();
+    while (left > 0) {
+        ssize_t n = ::write(fd, p, left);
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            return;
+        }
+        p += n;
+        left -= static_cast<std::size_t>(n);
+    }
+}
+
+const char* level_name(level lv) {
+    switch (lv) {
+        case level::debug: return "debug";
+        case level::info: return "info";
+        case level::notice: return "notice";
+        case level::warn: return "warn";
+        case level::error: return "error";
+        case level::crit: return "crit";
+    }
+    return "?";
+}
+
+std::string timestamp() {
+    timeval tv{};
+    gettimeofday(&tv, nullptr);
+    tm t{};
+    localtime_r(&tv.tv_sec, &t);
+    char buf[64];
+    std::size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &t);
+    std::snprintf(buf + n, sizeof buf - n, ".%03ld", static_cast<long>(tv.tv_usec / 1000));
+    return buf;
+}
+
+}  // namespace
+
+std::string open(const std::string& error_log, const std::string& access_log) {
+    std::lock_guard<std::mutex> g(mu_);
+    std::string err = open_sink(error_, error_log);
+    if (!err.empty()) {
+        return err;
+    }
+    return open_sink(access_, access_log);
+}
+
+std::string reopen() {
+    std::lock_guard<std::mutex> g(mu_);
+    std::string a = error_.path, b = access_.path;
+    std::string err = open_sink(error_, a);
+    if (!err.empty()) {
+        return err;
+    }
+    return open_sink(access_, b);
+}
+
+void set_level(level lv) { level_.store(static_cast<int>(lv)); }
+bool enabled(level lv) { return static_cast<int>(lv) >= level_.load(std::memory_order_relaxed); }
+
+void write(level lv, std::string_view subsystem, std::string_view interp, std::string_view message) {
+    if (!enabled(lv)) {
+        return;
+    }
+    std::string line;
+    line.reserve(message.size() + 64);
+    line += '[';
+    line += timestamp();
+    line += "] [";
+    line += level_name(lv);
+    line += "] [";
+    line += subsystem;
+    line += ']';
+    if (!interp.empty()) {
+        line += " [interp ";
+        line += interp;
+        line += ']';
+    }
+    line += ' ';
+    line += message;
+    while (!line.empty() && line.back() == '\n') {
+        line.pop_back();
+    }
+    line += '\n';
+    std::lock_guard<std::mutex> g(mu_);
+    if (error_.fd >= 0) {
+        write_all(error_.fd, line);
+    }
+}
+
+void writef(level lv, std::string_view subsystem, const char* fmt, ...) {
+    if (!enabled(lv)) {
+        return;
+    }
+    char buf[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    std::vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    write(lv, subsystem, "", buf);
+}
+
+void access(std::string_view text) {
+    std::string line(text);
+    line += '\n';
+    std::lock_guard<std::mutex> g(mu_);
+    if (access_.fd >= 0) {
+        write_all(access_.fd, line);
+    }
+}
+
+bool access_enabled() {
+    std::lock_guard<std::mutex> g(mu_);
+    return access_.fd >= 0;
+}
+
+bool access_is_tty() {
+    std::lock_guard<std::mutex> g(mu_);
+    return access_.fd >= 0 && isatty(access_.fd);
+}
+
+}  // namespace subhttpd::log

@@ -1,0 +1,340 @@
+// [[site]] tables and their blocks (site level, [[site.directory]], [[site.location]]).
+// Checks that need only one site happen here; checks across sites (unique names,
+// one default) happen in config.cpp once every file is read.
+#include <array>
+#include <filesystem>
+#include <system_error>
+
+#include "conf/reader.h"
+
+namespace subhttpd::conf::detail {
+
+namespace {
+
+constexpr std::string_view block_keys[] = {
+    "handler", "access_handler", "authen_handler", "authz_handler", "fixup_handler",
+    "log_handler", "cleanup_handler", "wsgi", "interpreter", "interp_per_directory",
+    "interp_per_directive", "offload", "debug", "autoreload", "handler_timeout", "options",
+    "auth_type", "auth_name"};
+
+bool is_block_key(std::string_view key) {
+    for (auto k : block_keys) {
+        if (k == key) {
+            return true;
+        }
+    }
+    return false;
+}
+
+// Unknown keys are checked by the caller, which knows the other keys its table allows.
+block read_block(reporter& rep, const toml::value& table) {
+    block b;
+    b.where = loc_of(table);
+    for (phase p : all_phases) {
+        if (auto* v = find_key(table, phase_key(p))) {
+            auto list = get_string_list(rep, *v, phase_key(p), true);
+            if (!list) {
+                continue;
+            }
+            bool ok = true;
+            for (const auto& h : *list) {
+                if (h.find_first_not_of(" \t") == std::string::npos) {
+                    rep.at(*v, "'" + std::string(phase_key(p)) + "' has an empty handler");
+                    ok = false;
+                    break;
+                }
+            }
+            if (ok) {
+                b.handlers[static_cast<std::size_t>(p)] = std::move(*list);
+            }
+        }
+    }
+    if (auto* v = find_key(table, "wsgi")) {
+        b.wsgi = get_nonempty_string(rep, *v, "wsgi");
+    }
+    if (auto* v = find_key(table, "interpreter")) {
+        b.interpreter = get_nonempty_string(rep, *v, "interpreter");
+    }
+    if (auto* v = find_key(table, "interp_per_directory")) {
+        b.interp_per_directory = get_bool(rep, *v, "interp_per_directory");
+    }
+    if (auto* v = find_key(table, "interp_per_directive")) {
+        b.interp_per_directive = get_bool(rep, *v, "interp_per_directive");
+    }
+    if (auto* v = find_key(table, "offload")) {
+        b.offload = get_bool(rep, *v, "offload");
+    }
+    if (auto* v = find_key(table, "debug")) {
+        b.debug = get_bool(rep, *v, "debug");
+    }
+    if (auto* v = find_key(table, "autoreload")) {
+        b.autoreload = get_bool(rep, *v, "autoreload");
+    }
+    if (auto* v = find_key(table, "handler_timeout")) {
+        b.handler_timeout = get_duration(rep, *v, "handler_timeout");
+    }
+    if (auto* v = find_key(table, "options")) {
+        if (auto o = get_string_table(rep, *v, "options")) {
+            b.options = std::move(*o);
+        }
+    }
+    if (auto* v = find_key(table, "auth_type")) {
+        b.auth_type = get_string(rep, *v, "auth_type");
+    }
+    if (auto* v = find_key(table, "auth_name")) {
+        b.auth_name = get_string(rep, *v, "auth_name");
+    }
+    return b;
+}
+
+void check_block_keys(reporter& rep, const toml::value& table, std::string_view context) {
+    for (const auto& [key, value] : table.as_table()) {
+        if (key != "path" && !is_block_key(key)) {
+            rep.at(value, "unknown key '" + key + "' in " + std::string(context));
+        }
+    }
+}
+
+// Returns the array's tables; reports anything else ([site.directory] written as
+// a single table, or a plain value) once.
+std::vector<const toml::value*> tables_of(reporter& rep, const toml::value& v,
+                                          std::string_view key) {
+    std::vector<const toml::value*> out;
+    if (!v.is_array()) {
+        rep.at(v, "expected an array of tables for '" + std::string(key) + "' (write [[" +
+                      std::string(key) + "]]), got " + type_name(v));
+        return out;
+    }
+    for (const auto& e : v.as_array()) {
+        if (!e.is_table()) {
+            rep.at(e, "expected a table in '" + std::string(key) + "', got " + type_name(e));
+            continue;
+        }
+        out.push_back(&e);
+    }
+    return out;
+}
+
+bool is_directory(const std::string& path) {
+    std::error_code ec;
+    return std::filesystem::is_directory(path, ec);
+}
+
+bool exists(const std::string& path) {
+    std::error_code ec;
+    return std::filesystem::exists(path, ec);
+}
+
+// "does not exist" and "is not a directory" need different fixes, so say which.
+bool check_directory(reporter& rep, const toml::value& node, std::string_view key,
+                     const std::string& path) {
+    if (is_directory(path)) {
+        return true;
+    }
+    if (exists(path)) {
+        rep.at(node, std::string(key) + " '" + path + "' is not a directory");
+    } else {
+        rep.at(node, std::string(key) + " '" + path + "' does not exist");
+    }
+    return false;
+}
+
+std::string to_lower(std::string s) {
+    for (char& c : s) {
+        if (c >= 'A' && c <= 'Z') {
+            c = static_cast<char>(c - 'A' + 'a');
+        }
+    }
+    return s;
+}
+
+// A host name as matched against Host headers; "*." may only lead an alias.
+bool valid_name(const std::string& name, bool wildcard_ok) {
+    std::string_view rest = name;
+    if (wildcard_ok && rest.starts_with("*.")) {
+        rest.remove_prefix(2);
+    }
+    if (rest.empty()) {
+        return false;
+    }
+    for (char c : rest) {
+        bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-' ||
+                  c == '_' || c == ':' || c == '[' || c == ']';
+        if (!ok) {
+            return false;
+        }
+    }
+    return true;
+}
+
+void read_directories(reporter& rep, const toml::value& v, site& s) {
+    for (const auto* t : tables_of(rep, v, "site.directory")) {
+        check_block_keys(rep, *t, "[site.directory]");
+        directory_block d;
+        d.settings = read_block(rep, *t);
+        auto* pv = find_key(*t, "path");
+        if (!pv) {
+            rep.at(*t, "missing required key 'path' in [site.directory]");
+            continue;
+        }
+        auto path = get_nonempty_string(rep, *pv, "path");
+        if (!path) {
+            continue;
+        }
+        if (s.document_root.empty()) {
+            // Without a document_root a relative path has no meaning; the missing
+            // document_root is reported already.
+            if (!std::filesystem::path(*path).is_absolute()) {
+                continue;
+            }
+        }
+        d.path = resolve_path(s.document_root, *path);
+        if (!check_directory(rep, *pv, "directory", d.path)) {
+            continue;
+        }
+        s.directories.push_back(std::move(d));
+    }
+}
+
+void read_locations(reporter& rep, const toml::value& v, site& s) {
+    for (const auto* t : tables_of(rep, v, "site.location")) {
+        check_block_keys(rep, *t, "[site.location]");
+        location_block l;
+        l.settings = read_block(rep, *t);
+        auto* pv = find_key(*t, "path");
+        if (!pv) {
+            rep.at(*t, "missing required key 'path' in [site.location]");
+            continue;
+        }
+        auto path = get_string(rep, *pv, "path");
+        if (!path) {
+            continue;
+        }
+        if (!path->starts_with("/")) {
+            rep.at(*pv, "location path '" + *path + "' must start with '/'");
+            continue;
+        }
+        while (path->size() > 1 && path->back() == '/') {
+            path->pop_back();
+        }
+        l.path = std::move(*path);
+        s.locations.push_back(std::move(l));
+    }
+}
+
+void read_site(reporter& rep, const toml::value& t, const std::string& file,
+               std::vector<site>& out, std::vector<site_marks>& marks) {
+    const std::string dir = parent_dir(file);
+    site s;
+    site_marks m;
+    s.file = file;
+    s.where = loc_of(t);
+
+    for (const auto& [key, value] : t.as_table()) {
+        static constexpr std::string_view site_keys[] = {
+            "server_name", "aliases",     "default", "document_root", "index",  "python_path",
+            "import",      "env",         "directory", "location"};
+        bool known = is_block_key(key);
+        for (auto k : site_keys) {
+            known = known || k == key;
+        }
+        if (!known) {
+            rep.at(value, "unknown key '" + key + "' in [site]");
+        }
+    }
+
+    bool named = false;
+    if (auto* v = find_key(t, "server_name")) {
+        if (auto name = get_nonempty_string(rep, *v, "server_name")) {
+            s.server_name = to_lower(*name);
+            m.name = loc_of(*v);
+            named = true;
+            if (!valid_name(s.server_name, false)) {
+                rep.at(*v, "invalid server_name '" + *name + "'");
+            }
+        }
+    } else {
+        rep.at(t, "missing required key 'server_name' in [site]");
+    }
+
+    if (auto* v = find_key(t, "aliases")) {
+        if (auto list = get_string_list(rep, *v, "aliases")) {
+            const auto& elems = v->as_array();
+            for (std::size_t i = 0; i < list->size(); ++i) {
+                std::string alias = to_lower((*list)[i]);
+                if (!valid_name(alias, true)) {
+                    rep.at(elems[i], "invalid alias '" + (*list)[i] +
+                                         "' (a host name, or '*.' followed by a domain)");
+                    continue;
+                }
+                s.aliases.push_back(std::move(alias));
+                m.aliases.push_back(loc_of(elems[i]));
+            }
+        }
+    }
+
+    if (auto* v = find_key(t, "default")) {
+        if (auto d = get_bool(rep, *v, "default")) {
+            s.is_default = *d;
+            m.default_flag = loc_of(*v);
+        }
+    }
+
+    if (auto* v = find_key(t, "document_root")) {
+        if (auto root = get_nonempty_string(rep, *v, "document_root")) {
+            std::string abs = resolve_path(dir, *root);
+            if (check_directory(rep, *v, "document_root", abs)) {
+                s.document_root = std::move(abs);
+            }
+        }
+    } else {
+        rep.at(t, "missing required key 'document_root' in [site]");
+    }
+
+    if (auto* v = find_key(t, "index")) {
+        if (auto list = get_string_list(rep, *v, "index")) {
+            s.index = std::move(*list);
+        }
+    }
+    if (auto* v = find_key(t, "python_path")) {
+        if (auto list = get_string_list(rep, *v, "python_path")) {
+            for (const auto& p : *list) {
+                s.python_path.push_back(resolve_path(dir, p));
+            }
+        }
+    }
+    if (auto* v = find_key(t, "import")) {
+        if (auto list = get_string_list(rep, *v, "import")) {
+            s.imports = std::move(*list);
+        }
+    }
+    if (auto* v = find_key(t, "env")) {
+        if (auto env = get_string_table(rep, *v, "env")) {
+            s.env = std::move(*env);
+        }
+    }
+
+    s.settings = read_block(rep, t);
+    if (auto* v = find_key(t, "directory")) {
+        read_directories(rep, *v, s);
+    }
+    if (auto* v = find_key(t, "location")) {
+        read_locations(rep, *v, s);
+    }
+
+    if (named) {
+        out.push_back(std::move(s));
+        marks.push_back(std::move(m));
+    }
+}
+
+}  // namespace
+
+void read_sites(reporter& rep, const toml::value& site_array, const std::string& file,
+                std::vector<site>& out, std::vector<site_marks>& marks) {
+    for (const auto* t : tables_of(rep, site_array, "site")) {
+        read_site(rep, *t, file, out, marks);
+    }
+}
+
+}  // namespace subhttpd::conf::detail

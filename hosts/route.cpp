@@ -1,0 +1,730 @@
+// Routing: Host -> site, URL -> filename + path_info, block merging, the handler
+// of every phase and the interpreter that runs it. A pure function of the
+// snapshot, the request line and the fs_view; nothing here caches or mutates.
+#include "hosts/route.h"
+
+#include <algorithm>
+#include <cstddef>
+#include <optional>
+#include <utility>
+
+namespace subhttpd::hosts {
+namespace {
+
+using conf::phase;
+
+constexpr std::string_view main_interpreter = "main_interpreter";
+
+char ascii_lower(char c) {
+    if (c >= 'A' && c <= 'Z') {
+        return static_cast<char>(c - 'A' + 'a');
+    }
+    return c;
+}
+
+std::string to_lower(std::string_view s) {
+    std::string out(s);
+    for (char& c : out) {
+        c = ascii_lower(c);
+    }
+    return out;
+}
+
+bool starts_with_ci(std::string_view s, std::string_view prefix) {
+    if (s.size() < prefix.size()) {
+        return false;
+    }
+    for (std::size_t i = 0; i < prefix.size(); ++i) {
+        if (ascii_lower(s[i]) != ascii_lower(prefix[i])) {
+            return false;
+        }
+    }
+    return true;
+}
+
+std::string_view trim(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
+        s.remove_prefix(1);
+    }
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
+        s.remove_suffix(1);
+    }
+    return s;
+}
+
+// IPv6 literals may be configured with or without brackets; compare them bare.
+std::string_view unbracket(std::string_view name) {
+    if (name.size() >= 2 && name.front() == '[' && name.back() == ']') {
+        return name.substr(1, name.size() - 2);
+    }
+    return name;
+}
+
+// Host header -> the name sites are matched on: lower-case, no port, no
+// trailing dot ("WWW.Example.COM.:8080" -> "www.example.com", "[::1]:80" -> "::1").
+std::string host_key(std::string_view host) {
+    host = trim(host);
+    if (!host.empty() && host.front() == '[') {
+        const auto close = host.find(']');
+        if (close != std::string_view::npos) {
+            host = host.substr(1, close - 1);
+        }
+    } else if (std::count(host.begin(), host.end(), ':') == 1) {
+        // Exactly one colon is a port; more is a bare IPv6 address, kept whole.
+        host = host.substr(0, host.find(':'));
+    }
+    std::string key = to_lower(host);
+    if (!key.empty() && key.back() == '.') {
+        key.pop_back();
+    }
+    return key;
+}
+
+bool name_is(std::string_view configured, const std::string& key) {
+    std::string name = to_lower(unbracket(configured));
+    if (!name.empty() && name.back() == '.') {
+        name.pop_back();
+    }
+    return name == key;
+}
+
+// Length of the matched suffix when `pattern` is "*.domain" and `key` is a
+// strict sub-domain of it; 0 when it does not match.
+std::size_t wildcard_match(std::string_view pattern, const std::string& key) {
+    if (pattern.size() < 3 || pattern.substr(0, 2) != "*.") {
+        return 0;
+    }
+    const std::string suffix = to_lower(pattern.substr(1));  // ".domain"
+    if (key.size() <= suffix.size()) {
+        return 0;
+    }
+    if (key.compare(key.size() - suffix.size(), suffix.size(), suffix) != 0) {
+        return 0;
+    }
+    return suffix.size();
+}
+
+int hex_value(char c) {
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+        return c - 'A' + 10;
+    }
+    return -1;
+}
+
+std::vector<std::string_view> split_segments(std::string_view path) {
+    std::vector<std::string_view> out;
+    std::size_t pos = 0;
+    while (pos <= path.size()) {
+        auto next = path.find('/', pos);
+        if (next == std::string_view::npos) {
+            next = path.size();
+        }
+        if (next > pos) {
+            out.push_back(path.substr(pos, next - pos));
+        }
+        pos = next + 1;
+    }
+    return out;
+}
+
+std::string join_path(std::string_view base, std::string_view name) {
+    std::string out(base);
+    if (out.empty() || out.back() != '/') {
+        out.push_back('/');
+    }
+    out.append(name);
+    return out;
+}
+
+// True when `path` is `dir` or lies below it, by whole components.
+bool is_within(std::string_view path, std::string_view dir) {
+    if (dir == "/") {
+        return !path.empty() && path.front() == '/';
+    }
+    if (path.size() < dir.size() || path.compare(0, dir.size(), dir) != 0) {
+        return false;
+    }
+    return path.size() == dir.size() || path[dir.size()] == '/';
+}
+
+// "/api" matches "/api", "/api/" and "/api/x", never "/apix".
+bool location_matches(std::string_view prefix, std::string_view uri) {
+    if (prefix.empty() || prefix == "/") {
+        return true;
+    }
+    if (prefix.back() == '/') {
+        prefix.remove_suffix(1);
+    }
+    return is_within(uri, prefix);
+}
+
+std::string parent_dir(std::string_view path) {
+    const auto slash = path.rfind('/');
+    if (slash == std::string_view::npos || slash == 0) {
+        return "/";
+    }
+    return std::string(path.substr(0, slash));
+}
+
+std::string with_slash(std::string path) {
+    if (path.empty() || path.back() != '/') {
+        path.push_back('/');
+    }
+    return path;
+}
+
+// Location headers carry the decoded uri again, so anything that would change
+// its meaning (space, '?', '#', '%', controls, non-ASCII) is escaped back.
+std::string escape_path(std::string_view path) {
+    static constexpr char digits[] = "0123456789ABCDEF";
+    std::string out;
+    out.reserve(path.size());
+    for (const char ch : path) {
+        const auto c = static_cast<unsigned char>(ch);
+        const bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                           (c >= '0' && c <= '9') ||
+                           std::string_view("-._~!$&'()*+,;=:@/").find(ch) != std::string_view::npos;
+        if (plain) {
+            out.push_back(ch);
+        } else {
+            out.push_back('%');
+            out.push_back(digits[c >> 4]);
+            out.push_back(digits[c & 0xF]);
+        }
+    }
+    return out;
+}
+
+// ---- filesystem mapping ----------------------------------------------------
+
+struct mapping {
+    std::string filename;
+    std::string path_info;
+    file_kind kind = file_kind::missing;  // of `filename`
+    bool escaped = false;                 // its real path leaves the document root
+};
+
+bool index_name_ok(std::string_view name) {
+    return !name.empty() && name != "." && name != ".." && name.find('/') == std::string_view::npos;
+}
+
+// Apache's directory walk: the longest existing prefix of document_root + uri is
+// the filename, the rest is path_info; a directory named with a trailing '/'
+// gets the first existing DirectoryIndex file.
+mapping map_to_storage(const conf::site& site, const std::string& uri, const fs_view& fs) {
+    mapping m;
+    const auto segments = split_segments(uri);
+    const bool trailing = !uri.empty() && uri.back() == '/';
+    std::string current = site.document_root;
+    file_kind kind = fs.stat(current);
+    std::size_t used = 0;
+    if (kind == file_kind::directory) {
+        while (used < segments.size()) {
+            std::string next = join_path(current, segments[used]);
+            const file_kind next_kind = fs.stat(next);
+            if (next_kind == file_kind::missing) {
+                break;
+            }
+            current = std::move(next);
+            kind = next_kind;
+            ++used;
+            if (kind != file_kind::directory) {
+                break;
+            }
+        }
+    }
+    for (std::size_t i = used; i < segments.size(); ++i) {
+        m.path_info.push_back('/');
+        m.path_info.append(segments[i]);
+    }
+    if (trailing && (kind != file_kind::directory || used < segments.size())) {
+        m.path_info.push_back('/');  // "/hello.py/" -> path_info "/", as Apache
+    }
+    if (kind == file_kind::directory && m.path_info.empty() && trailing) {
+        for (const auto& name : site.index) {
+            if (!index_name_ok(name)) {
+                continue;
+            }
+            std::string candidate = join_path(current, name);
+            if (fs.stat(candidate) == file_kind::file) {
+                current = std::move(candidate);
+                kind = file_kind::file;
+                break;
+            }
+        }
+    }
+    if (kind != file_kind::missing) {
+        // Symlinks may point anywhere; only what really lies under the root is ours.
+        const std::string real = fs.real_path(current);
+        const std::string root = fs.real_path(site.document_root);
+        m.escaped = real.empty() || root.empty() || !is_within(real, root);
+    }
+    m.filename = std::move(current);
+    m.kind = kind;
+    return m;
+}
+
+// ---- block merging ---------------------------------------------------------
+
+struct merged_block {
+    block_ref ref;
+    const conf::block* settings = nullptr;
+    std::string module_dir;
+};
+
+std::vector<merged_block> collect_blocks(const conf::site& site, const std::string& filename,
+                                         const std::string& uri, bool with_directories) {
+    std::vector<merged_block> out;
+    out.push_back({{block_ref::kind::site, "", site.settings.where}, &site.settings, site.document_root});
+    if (with_directories) {
+        std::vector<const conf::directory_block*> dirs;
+        for (const auto& d : site.directories) {
+            if (is_within(filename, d.path)) {
+                dirs.push_back(&d);
+            }
+        }
+        std::stable_sort(dirs.begin(), dirs.end(), [](const auto* a, const auto* b) {
+            return a->path.size() < b->path.size();
+        });
+        for (const auto* d : dirs) {
+            out.push_back({{block_ref::kind::directory, d->path, d->settings.where}, &d->settings, d->path});
+        }
+    }
+    std::vector<const conf::location_block*> locs;
+    for (const auto& l : site.locations) {
+        if (location_matches(l.path, uri)) {
+            locs.push_back(&l);
+        }
+    }
+    std::stable_sort(locs.begin(), locs.end(), [](const auto* a, const auto* b) {
+        return a->path.size() < b->path.size();
+    });
+    for (const auto* l : locs) {
+        out.push_back({{block_ref::kind::location, l->path, l->settings.where}, &l->settings, site.document_root});
+    }
+    return out;
+}
+
+template <typename T>
+void take(std::optional<T>& into, const std::optional<T>& from) {
+    if (from) {
+        into = from;
+    }
+}
+
+// The merged view of the non-handler keys; unset keys keep their defaults.
+struct merged_settings {
+    std::optional<std::string> interpreter;
+    std::optional<bool> per_directory;
+    std::optional<bool> per_directive;
+};
+
+merged_settings apply_settings(route& r, const conf::config& cfg, const std::vector<merged_block>& blocks) {
+    merged_settings m;
+    std::optional<bool> offload, debug, autoreload;
+    std::optional<std::chrono::milliseconds> timeout;
+    std::optional<std::string> auth_type, auth_name;
+    r.options.clear();
+    r.matched.clear();
+    for (const auto& b : blocks) {
+        const conf::block& s = *b.settings;
+        r.matched.push_back(b.ref);
+        take(m.interpreter, s.interpreter);
+        take(m.per_directory, s.interp_per_directory);
+        take(m.per_directive, s.interp_per_directive);
+        take(offload, s.offload);
+        take(debug, s.debug);
+        take(autoreload, s.autoreload);
+        take(timeout, s.handler_timeout);
+        take(auth_type, s.auth_type);
+        take(auth_name, s.auth_name);
+        for (const auto& [key, value] : s.options) {
+            if (value.empty()) {
+                r.options.erase(key);
+            } else {
+                r.options[key] = value;
+            }
+        }
+    }
+    r.offload = offload.value_or(false);
+    r.debug = debug.value_or(cfg.python.debug);
+    r.autoreload = autoreload.value_or(cfg.python.autoreload);
+    r.handler_timeout = timeout.value_or(cfg.limits.handler_timeout);
+    r.auth_type = auth_type.value_or("");
+    r.auth_name = auth_name.value_or("");
+    return m;
+}
+
+bool has_extension(std::string_view filename, std::string_view ext) {
+    if (ext.empty()) {
+        return false;
+    }
+    std::string dotted;
+    if (ext.front() != '.') {
+        dotted = ".";  // "py" is read as ".py"
+    }
+    dotted.append(ext);
+    return filename.size() >= dotted.size() &&
+           filename.compare(filename.size() - dotted.size(), dotted.size(), dotted) == 0;
+}
+
+std::vector<std::string_view> split_words(std::string_view s) {
+    std::vector<std::string_view> out;
+    std::size_t pos = 0;
+    while (pos < s.size()) {
+        while (pos < s.size() && (s[pos] == ' ' || s[pos] == '\t')) {
+            ++pos;
+        }
+        std::size_t end = pos;
+        while (end < s.size() && s[end] != ' ' && s[end] != '\t') {
+            ++end;
+        }
+        if (end > pos) {
+            out.push_back(s.substr(pos, end - pos));
+        }
+        pos = end;
+    }
+    return out;
+}
+
+// One written entry: "mod[::callable] [mod2 ...] [| .ext ...]", as
+// Python*Handler takes it; entries whose extensions miss `filename` drop out.
+void parse_entry(std::string_view entry, phase p, const std::string& filename,
+                 std::vector<handler_entry>& out) {
+    std::string_view names = entry;
+    std::string_view exts;
+    const auto bar = entry.find('|');
+    if (bar != std::string_view::npos) {
+        names = entry.substr(0, bar);
+        exts = entry.substr(bar + 1);
+        const auto ext_list = split_words(exts);
+        const bool applies = std::any_of(ext_list.begin(), ext_list.end(),
+                                         [&](std::string_view e) { return has_extension(filename, e); });
+        if (!applies) {
+            return;
+        }
+    }
+    for (const auto word : split_words(names)) {
+        handler_entry h;
+        const auto sep = word.find("::");
+        if (sep == std::string_view::npos) {
+            h.module = std::string(word);
+        } else {
+            h.module = std::string(word.substr(0, sep));
+            h.callable = std::string(word.substr(sep + 2));
+        }
+        if (h.callable.empty()) {
+            h.callable = std::string(conf::phase_default_callable(p));
+        }
+        if (!h.module.empty()) {
+            out.push_back(std::move(h));
+        }
+    }
+}
+
+void select_phases(route& r, const std::vector<merged_block>& blocks) {
+    for (const phase p : conf::all_phases) {
+        phase_route& pr = r.phases[static_cast<std::size_t>(p)];
+        pr = phase_route{};
+        const merged_block* from = nullptr;
+        bool wsgi = false;
+        for (const auto& b : blocks) {
+            if (b.settings->handlers[static_cast<std::size_t>(p)]) {
+                from = &b;
+                wsgi = false;
+            } else if (p == phase::content && b.settings->wsgi) {
+                // In one block `handler` beats `wsgi`; across blocks the later one wins.
+                from = &b;
+                wsgi = true;
+            }
+        }
+        if (from == nullptr) {
+            continue;
+        }
+        if (wsgi) {
+            pr.wsgi = *from->settings->wsgi;
+            pr.set = !pr.wsgi.empty();
+        } else {
+            for (const auto& entry : *from->settings->handlers[static_cast<std::size_t>(p)]) {
+                parse_entry(entry, p, r.filename, pr.handlers);
+            }
+            pr.set = !pr.handlers.empty();
+        }
+        if (pr.set) {
+            pr.from = from->ref;
+            pr.module_dir = from->module_dir;
+        } else {
+            pr.handlers.clear();
+            pr.wsgi.clear();
+        }
+    }
+}
+
+void name_interpreters(route& r, const merged_settings& m, bool filename_is_dir) {
+    for (auto& pr : r.phases) {
+        if (!pr.set) {
+            continue;
+        }
+        if (m.interpreter && !m.interpreter->empty()) {
+            pr.interpreter = *m.interpreter;
+            pr.rule = interp_rule::interpreter;
+        } else if (m.per_directory.value_or(false)) {
+            // "/srv/x/sub" (a directory) and "/srv/x/sub/" name one interpreter.
+            pr.interpreter = with_slash(filename_is_dir ? r.filename : parent_dir(r.filename));
+            pr.rule = interp_rule::per_directory;
+        } else if (m.per_directive.value_or(false)) {
+            if (pr.from.type == block_ref::kind::site) {
+                pr.interpreter = std::string(main_interpreter);
+                pr.rule = interp_rule::per_directive_site;
+            } else {
+                pr.interpreter = with_slash(pr.from.path);
+                pr.rule = interp_rule::per_directive;
+            }
+        } else {
+            pr.interpreter = r.site->server_name;
+            pr.rule = interp_rule::server_name;
+        }
+    }
+}
+
+// Everything that depends on the blocks: settings, phases, interpreter names.
+merged_settings merge(route& r, const conf::config& cfg, const std::vector<merged_block>& blocks,
+                      bool filename_is_dir) {
+    merged_settings m = apply_settings(r, cfg, blocks);
+    select_phases(r, blocks);
+    name_interpreters(r, m, filename_is_dir);
+    return m;
+}
+
+// The location that sets the content phase, when a location does (it comes
+// last in merge order, so it wins over any directory).
+const conf::location_block* content_location(const conf::site& site, const std::string& uri) {
+    const conf::location_block* best = nullptr;
+    for (const auto& l : site.locations) {
+        if (!location_matches(l.path, uri)) {
+            continue;
+        }
+        const auto& s = l.settings;
+        if (!s.handlers[static_cast<std::size_t>(phase::content)] && !s.wsgi) {
+            continue;
+        }
+        if (best == nullptr || l.path.size() >= best->path.size()) {
+            best = &l;
+        }
+    }
+    return best;
+}
+
+// Request-target forms: origin ("/p?q") and absolute ("http://h/p?q", whose
+// authority replaces the Host header, RFC 9112 3.2.2).
+struct target_parts {
+    std::string_view host;
+    std::string_view path;
+    std::string_view query;
+    bool absolute = false;
+};
+
+target_parts split_target(std::string_view target) {
+    target_parts t;
+    for (const std::string_view scheme : {std::string_view("http://"), std::string_view("https://")}) {
+        if (starts_with_ci(target, scheme)) {
+            target.remove_prefix(scheme.size());
+            const auto end = target.find_first_of("/?");
+            t.host = target.substr(0, end);
+            t.absolute = true;
+            target = end == std::string_view::npos ? std::string_view() : target.substr(end);
+            break;
+        }
+    }
+    const auto q = target.find('?');
+    t.path = target.substr(0, q);
+    if (q != std::string_view::npos) {
+        t.query = target.substr(q + 1);
+    }
+    if (t.absolute && t.path.empty()) {
+        t.path = "/";
+    }
+    return t;
+}
+
+}  // namespace
+
+const conf::site* find_site(const conf::config& cfg, std::string_view host) {
+    if (cfg.sites.empty()) {
+        return nullptr;
+    }
+    const std::string key = host_key(host);
+    if (!key.empty()) {
+        for (const auto& s : cfg.sites) {
+            if (name_is(s.server_name, key)) {
+                return &s;
+            }
+            for (const auto& a : s.aliases) {
+                if (name_is(a, key)) {
+                    return &s;
+                }
+            }
+        }
+        // Wildcards only after every exact name; the most specific one wins.
+        const conf::site* best = nullptr;
+        std::size_t best_len = 0;
+        for (const auto& s : cfg.sites) {
+            for (const auto& a : s.aliases) {
+                const std::size_t len = wildcard_match(a, key);
+                if (len > best_len) {
+                    best = &s;
+                    best_len = len;
+                }
+            }
+        }
+        if (best != nullptr) {
+            return best;
+        }
+    }
+    for (const auto& s : cfg.sites) {
+        if (s.is_default) {
+            return &s;
+        }
+    }
+    return &cfg.sites.front();
+}
+
+bool normalise_path(std::string_view raw, std::string& out) {
+    out.clear();
+    if (raw.empty() || raw.front() != '/') {
+        return false;
+    }
+    // Decode first: an encoded "%2f" or "%2e%2e" is then normalised like the
+    // plain characters, so no spelling of ".." can climb above "/".
+    std::string decoded;
+    decoded.reserve(raw.size());
+    for (std::size_t i = 0; i < raw.size(); ++i) {
+        char c = raw[i];
+        if (c == '%') {
+            if (i + 2 >= raw.size()) {
+                return false;
+            }
+            const int hi = hex_value(raw[i + 1]);
+            const int lo = hex_value(raw[i + 2]);
+            if (hi < 0 || lo < 0) {
+                return false;
+            }
+            c = static_cast<char>(hi * 16 + lo);
+            i += 2;
+        }
+        if (c == '\0') {
+            return false;
+        }
+        decoded.push_back(c);
+    }
+    std::vector<std::string_view> kept;
+    bool trailing = false;
+    std::size_t pos = 0;
+    while (pos <= decoded.size()) {
+        auto next = decoded.find('/', pos);
+        if (next == std::string::npos) {
+            next = decoded.size();
+        }
+        const std::string_view seg(decoded.data() + pos, next - pos);
+        pos = next + 1;
+        if (seg.empty() || seg == ".") {
+            trailing = true;
+            continue;
+        }
+        if (seg == "..") {
+            if (kept.empty()) {
+                return false;
+            }
+            kept.pop_back();
+            trailing = true;
+            continue;
+        }
+        kept.push_back(seg);
+        trailing = false;
+    }
+    out = "/";
+    for (std::size_t i = 0; i < kept.size(); ++i) {
+        if (i > 0) {
+            out.push_back('/');
+        }
+        out.append(kept[i]);
+    }
+    if (trailing && !kept.empty()) {
+        out.push_back('/');
+    }
+    return true;
+}
+
+route resolve(const conf::config& cfg, const request_line& req, const fs_view& fs) {
+    route r;
+    const target_parts target = split_target(req.target);
+    r.site = find_site(cfg, target.absolute ? target.host : req.host);
+    if (r.site == nullptr) {
+        r.kind = route_kind::no_site;
+        return r;
+    }
+    const conf::site& site = *r.site;
+    r.args = std::string(target.query);
+    if (!normalise_path(target.path, r.uri)) {
+        // The site's own settings still apply (debug decides the error page).
+        r.kind = route_kind::bad_request;
+        r.uri.clear();
+        apply_settings(r, cfg, collect_blocks(site, "", "", false));
+        return r;
+    }
+
+    // A location with a content handler or wsgi owns its URLs outright, as a
+    // mod_python <Location> does: no directory walk, no <Directory> blocks.
+    if (const auto* loc = content_location(site, r.uri)) {
+        route m = r;
+        std::string name = site.document_root == "/" ? r.uri : site.document_root + r.uri;
+        while (name.size() > 1 && name.back() == '/') {
+            name.pop_back();
+        }
+        m.filename = std::move(name);
+        m.path_info.clear();
+        merge(m, cfg, collect_blocks(site, m.filename, m.uri, false),
+              fs.stat(m.filename) == file_kind::directory);
+        // An `| .ext` filter may still leave the content phase empty: then the
+        // request falls back to the filesystem like any other.
+        if (m.at(phase::content).set) {
+            m.kind = route_kind::handler;
+            m.mount = loc->path == "/" ? "" : loc->path;
+            return m;
+        }
+    }
+
+    mapping fm = map_to_storage(site, r.uri, fs);
+    r.filename = std::move(fm.filename);
+    r.path_info = std::move(fm.path_info);
+    merge(r, cfg, collect_blocks(site, r.filename, r.uri, true), fm.kind == file_kind::directory);
+
+    const bool trailing = r.uri.back() == '/';
+    if (fm.escaped) {
+        r.kind = route_kind::forbidden;
+    } else if (r.at(phase::content).set) {
+        r.kind = route_kind::handler;
+    } else if (!r.path_info.empty() || fm.kind == file_kind::missing) {
+        r.kind = route_kind::not_found;
+    } else if (fm.kind == file_kind::file) {
+        r.kind = route_kind::static_file;
+    } else if (fm.kind == file_kind::directory && !trailing) {
+        r.kind = route_kind::directory_redirect;
+        r.redirect_location = escape_path(r.uri) + "/";
+        if (!r.args.empty()) {
+            r.redirect_location += "?" + r.args;
+        }
+    } else {
+        // A directory without an index file, or a socket/device/fifo.
+        r.kind = route_kind::forbidden;
+    }
+    return r;
+}
+
+}  // namespace subhttpd::hosts

@@ -1,0 +1,55 @@
+#pragma once
+// exchange: one HTTP request/response as interp/ sees it. The reactor implements
+// it over its HTTP layer; interp/ never sees libevent. Only the loop thread calls
+// it. The request body is complete when the exchange is handed over. The response
+// is either buffered (write() then finish()) or streamed (start_stream() then
+// write()s then finish()); headers are fixed when finish() or start_stream() is
+// called. After finish() the exchange must not be used.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace subhttpd::interp {
+
+using header_list = std::vector<std::pair<std::string, std::string>>;
+
+struct peer_info {
+    std::string remote_ip;
+    std::uint16_t remote_port = 0;
+    std::string local_ip;
+    std::uint16_t local_port = 0;
+    std::string scheme = "http";
+};
+
+class exchange {
+public:
+    virtual ~exchange() = default;
+
+    virtual std::string_view method() const = 0;
+    virtual std::string_view target() const = 0;    // request-target as received
+    virtual std::string_view protocol() const = 0;  // "HTTP/1.1"
+    virtual std::string_view host() const = 0;      // Host header ("" when absent)
+    virtual const header_list& request_headers() const = 0;  // in arrival order
+    virtual const peer_info& peer() const = 0;
+
+    virtual std::size_t body_remaining() const = 0;
+    virtual std::size_t read_body(char* dst, std::size_t n) = 0;  // drains; 0 at end
+    // Finds a line (up to and including '\n') within the first `limit` bytes.
+    virtual std::size_t read_body_line(std::string& out, std::size_t limit) = 0;
+
+    // Response.
+    virtual void write(const char* data, std::size_t n) = 0;
+    virtual std::size_t bytes_written() const = 0;
+    virtual void discard_output() = 0;  // drop what is buffered (before start_stream only)
+    virtual bool streaming() const = 0;
+    virtual void start_stream(int status, std::string_view reason, const header_list& headers) = 0;
+    virtual void finish(int status, std::string_view reason, const header_list& headers) = 0;
+    virtual bool finished() const = 0;
+    // Sends `path` as the body (buffered mode): the reactor uses sendfile.
+    virtual bool send_file(const std::string& path, std::uint64_t offset, std::uint64_t length) = 0;
+};
+
+}  // namespace subhttpd::interp

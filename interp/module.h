@@ -1,0 +1,35 @@
+#pragma once
+// The native module `subhttpd`, safe in every interpreter: multi-phase init,
+// heap types made from specs, all state in module state (no static PyObject*).
+// Each interpreter imports its own instance; the registry keeps it.
+// Functions here need the GIL of the interpreter that owns the module.
+#include <Python.h>
+
+#include <string>
+
+#include "interp/request.h"
+
+extern "C" PyObject* PyInit_subhttpd();
+
+namespace subhttpd::interp {
+
+struct module_state {
+    PyTypeObject* request_type;
+    PyObject* runtime;        // the `_subhttpd` module of this interpreter
+    PyObject* table_type;     // _subhttpd.table
+    PyObject* server_return;  // _subhttpd.SERVER_RETURN
+    PyObject* interp_name;    // str
+    PyObject* str_items;      // "_items", interned
+};
+
+module_state* get_module_state(PyObject* module);
+void set_interpreter_name(PyObject* module, const std::string& name);
+
+// New reference to a fresh `req` object for `ctx` in the module's interpreter, or NULL.
+PyObject* new_request(PyObject* module, request_ctx* ctx);
+// Copies the req object's tables into ctx and detaches it (further use raises).
+void detach_request(PyObject* req, request_ctx* ctx);
+// Copies the req object's tables into ctx without detaching.
+void export_tables(PyObject* req, request_ctx* ctx);
+
+}  // namespace subhttpd::interp

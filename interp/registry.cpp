@@ -1,0 +1,192 @@
+#include "interp/registry.h"
+
+#include "common/log.h"
+#include "interp/module.h"
+#include "interp/py_util.h"
+
+namespace subhttpd::interp {
+using py::take_error_text;
+using py::unix_now;
+
+registry::~registry() = default;
+
+std::string registry::start(const runtime_settings& settings) {
+    settings_ = settings;
+    if (PyImport_AppendInittab("subhttpd", &PyInit_subhttpd) < 0) {
+        return "cannot register the subhttpd module";
+    }
+    PyConfig config;
+    PyConfig_InitPythonConfig(&config);
+    config.install_signal_handlers = 0;  // the reactor owns signals
+    config.parse_argv = 0;
+    config.optimization_level = settings.optimize;
+    config.buffered_stdio = 0;
+    PyStatus st = PyConfig_SetBytesString(&config, &config.program_name, settings.python_exe.c_str());
+    if (!PyStatus_Exception(st)) {
+        st = Py_InitializeFromConfig(&config);
+    }
+    PyConfig_Clear(&config);
+    if (PyStatus_Exception(st)) {
+        return std::string("cannot initialise Python: ") + (st.err_msg ? st.err_msg : "unknown error");
+    }
+    auto in = std::make_unique<interpreter>(main_interpreter_name, PyThreadState_Get());
+    gil_held_ = true;
+    double t0 = unix_now();
+    std::string err = setup(*in);
+    in->stats.created = unix_now();
+    in->stats.create_ms = (in->stats.created - t0) * 1000;
+    PyEval_SaveThread();
+    gil_held_ = false;
+    if (!err.empty()) {
+        return err;
+    }
+    main_ = in.get();
+    by_name_.emplace(main_interpreter_name, std::move(in));
+    return "";
+}
+
+std::string registry::setup(interpreter& in) {
+    // sys.path: [python].path first, then our own package folder.
+    PyObject* path = PySys_GetObject("path");  // borrowed
+    if (path == nullptr || !PyList_Check(path)) {
+        return "sys.path is missing";
+    }
+    std::vector<std::string> front = settings_.path;
+    front.push_back(settings_.python_dir);
+    for (auto it = front.rbegin(); it != front.rend(); ++it) {
+        py::ref s = py::ref::steal(PyUnicode_DecodeFSDefault(it->c_str()));
+        if (!s || PyList_Insert(path, 0, s.get()) < 0) {
+            return "cannot set sys.path: " + take_error_text();
+        }
+    }
+    in.runtime_ = py::ref::steal(PyImport_ImportModule("_subhttpd"));
+    if (!in.runtime_) {
+        return "cannot import _subhttpd in interpreter " + in.name() + ": " + take_error_text();
+    }
+    in.module_ = py::ref::steal(PyImport_ImportModule("subhttpd"));
+    if (!in.module_) {
+        return "cannot import subhttpd in interpreter " + in.name() + ": " + take_error_text();
+    }
+    set_interpreter_name(in.module_.get(), in.name());
+    py::ref r = py::ref::steal(PyObject_CallMethod(in.runtime_.get(), "_init_interpreter", "sO",
+                                                   in.name().c_str(), in.module_.get()));
+    if (!r) {
+        return "cannot set up interpreter " + in.name() + ": " + take_error_text();
+    }
+    return "";
+}
+
+interpreter* registry::find(const std::string& name) const {
+    auto it = by_name_.find(name);
+    return it == by_name_.end() ? nullptr : it->second.get();
+}
+
+interpreter* registry::get(const std::string& name, std::string* error) {
+    if (auto* in = find(name)) {
+        return in;
+    }
+    double t0 = unix_now();
+    PyThreadState* outer = nullptr;
+    if (gil_held_) {
+        outer = PyThreadState_Get();
+    } else {
+        PyEval_RestoreThread(main_->loop_tstate());
+    }
+    PyThreadState* ts = nullptr;
+#if PY_VERSION_HEX >= 0x030C0000
+    PyInterpreterConfig cfg = {
+        .use_main_obmalloc = 1,
+        .allow_fork = 1,
+        .allow_exec = 1,
+        .allow_threads = 1,
+        .allow_daemon_threads = 1,
+        .check_multi_interp_extensions = 0,
+        .gil = PyInterpreterConfig_SHARED_GIL,
+    };
+    PyStatus st = Py_NewInterpreterFromConfig(&ts, &cfg);
+    if (PyStatus_Exception(st)) {
+        ts = nullptr;
+    }
+#else
+    ts = Py_NewInterpreter();
+#endif
+    std::string err;
+    std::unique_ptr<interpreter> in;
+    if (ts == nullptr) {
+        err = "cannot create interpreter " + name;
+        PyThreadState_Swap(outer ? outer : main_->loop_tstate());
+    } else {
+        in = std::make_unique<interpreter>(name, ts);
+        bool was = gil_held_;
+        gil_held_ = true;
+        err = setup(*in);
+        gil_held_ = was;
+        PyThreadState_Swap(outer ? outer : main_->loop_tstate());
+    }
+    if (!outer) {
+        PyEval_SaveThread();
+    }
+    if (!err.empty()) {
+        // A half-made interpreter is kept out of the registry (and leaked: ending
+        // it could hang); the next request tries again.
+        log::write(log::level::error, "interp", name, err);
+        if (error) {
+            *error = err;
+        }
+        return nullptr;
+    }
+    in->stats.created = unix_now();
+    in->stats.create_ms = (in->stats.created - t0) * 1000;
+    log::write(log::level::info, "interp", name,
+               "created in " + std::to_string(static_cast<int>(in->stats.create_ms * 1000) / 1000.0).substr(0, 6) + " ms");
+    interpreter* raw = in.get();
+    by_name_.emplace(name, std::move(in));
+    return raw;
+}
+
+void registry::for_each(const std::function<void(interpreter&)>& fn) {
+    for (auto& [name, in] : by_name_) {
+        fn(*in);
+    }
+}
+
+void registry::run_exit_hooks() {
+    if (!main_) {
+        return;
+    }
+    for (auto& [name, in] : by_name_) {
+        scope s(*this, *in);
+        py::ref r = py::ref::steal(PyObject_CallMethod(in->runtime(), "_run_exit_hooks", nullptr));
+        if (!r) {
+            log::write(log::level::error, "interp", name, take_error_text());
+        }
+    }
+}
+
+scope::scope(registry& reg, interpreter& in) : reg_(reg), cur_(&in) {
+    if (reg_.gil_held_) {
+        outer_ = PyThreadState_Swap(in.loop_tstate());
+    } else {
+        PyEval_RestoreThread(in.loop_tstate());
+        reg_.gil_held_ = true;
+        took_gil_ = true;
+    }
+}
+
+void scope::switch_to(interpreter& in) {
+    if (&in != cur_) {
+        PyThreadState_Swap(in.loop_tstate());
+        cur_ = &in;
+    }
+}
+
+scope::~scope() {
+    if (took_gil_) {
+        PyEval_SaveThread();
+        reg_.gil_held_ = false;
+    } else {
+        PyThreadState_Swap(outer_);
+    }
+}
+
+}  // namespace subhttpd::interp

@@ -1,0 +1,117 @@
+#pragma once
+// registry: name -> interpreter. "main_interpreter" is the process's first
+// interpreter; every other name gets a subinterpreter made on first use and never
+// destroyed while the process lives. Each interpreter keeps one thread state for
+// the loop thread (made with it); `scope` swaps it in while Python runs.
+// Invariant: the loop thread holds the GIL only inside a `scope`.
+// Owned by the reactor; only the loop thread calls registry and scope.
+#include <Python.h>
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "interp/py_ref.h"
+
+namespace subhttpd::interp {
+
+inline constexpr const char* main_interpreter_name = "main_interpreter";
+
+struct interp_stats {
+    std::uint64_t requests = 0;
+    std::uint64_t errors = 0;
+    double created = 0;    // unix time
+    double last_used = 0;  // unix time
+    double create_ms = 0;  // how long the interpreter took to make
+};
+
+// A handler callable resolved once and re-checked for autoreload at most once a second.
+struct cached_callable {
+    py::ref callable;
+    double next_check = 0;  // monotonic seconds
+};
+
+class interpreter {
+public:
+    interpreter(std::string name, PyThreadState* loop_ts) : name_(std::move(name)), loop_ts_(loop_ts) {}
+    const std::string& name() const { return name_; }
+    PyThreadState* loop_tstate() const { return loop_ts_; }
+    PyInterpreterState* state() const { return loop_ts_->interp; }
+    PyObject* module() const { return module_.get(); }    // borrowed: `subhttpd` here
+    PyObject* runtime() const { return runtime_.get(); }  // borrowed: `_subhttpd` here
+
+    interp_stats stats;
+    std::unordered_map<std::string, cached_callable> callables;  // GIL held
+    std::map<std::string, std::uint64_t> prepared_sites;       // site key -> config generation
+
+private:
+    friend class registry;
+    std::string name_;
+    PyThreadState* loop_ts_;
+    py::ref module_;
+    py::ref runtime_;
+};
+
+struct runtime_settings {
+    std::string python_exe;          // the python3 whose prefix/stdlib are used
+    std::string python_dir;          // interp/python: mod_python and _subhttpd
+    std::vector<std::string> path;   // [python].path, prepended in every interpreter
+    int optimize = 0;
+};
+
+class registry {
+public:
+    registry() = default;
+    registry(const registry&) = delete;
+    registry& operator=(const registry&) = delete;
+    ~registry();
+
+    // Initialises CPython and the main interpreter. Returns "" or an error message.
+    std::string start(const runtime_settings& settings);
+    bool started() const { return main_ != nullptr; }
+
+    // The interpreter called `name`, made on first use. nullptr with `error` set
+    // when it cannot be made. Callable with or without a scope active.
+    interpreter* get(const std::string& name, std::string* error);
+    interpreter* find(const std::string& name) const;
+    interpreter& main() { return *main_; }
+    void for_each(const std::function<void(interpreter&)>& fn);
+    std::size_t size() const { return by_name_.size(); }
+
+    // Runs atexit callbacks in every interpreter; does not end them (ending a
+    // subinterpreter can hang, and the process is about to exit anyway).
+    void run_exit_hooks();
+
+    bool gil_held() const { return gil_held_; }
+
+private:
+    friend class scope;
+    std::string setup(interpreter& in);
+    runtime_settings settings_;
+    std::unordered_map<std::string, std::unique_ptr<interpreter>> by_name_;
+    interpreter* main_ = nullptr;
+    bool gil_held_ = false;
+};
+
+// Holds the GIL with `in`'s loop thread state; restores the previous state on exit.
+class scope {
+public:
+    scope(registry& reg, interpreter& in);
+    ~scope();
+    scope(const scope&) = delete;
+    scope& operator=(const scope&) = delete;
+    void switch_to(interpreter& in);
+    interpreter& current() const { return *cur_; }
+
+private:
+    registry& reg_;
+    interpreter* cur_;
+    PyThreadState* outer_ = nullptr;  // state to return to when nested
+    bool took_gil_ = false;
+};
+
+}  // namespace subhttpd::interp

@@ -1,0 +1,213 @@
+#include "reactor/exchange_evhttp.h"
+
+#include <arpa/inet.h>
+#include <event2/bufferevent.h>
+#include <event2/http_struct.h>
+#include <event2/keyvalq_struct.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+namespace subhttpd::reactor {
+namespace {
+
+std::string_view method_name(evhttp_cmd_type t) {
+    switch (t) {
+        case EVHTTP_REQ_GET: return "GET";
+        case EVHTTP_REQ_POST: return "POST";
+        case EVHTTP_REQ_HEAD: return "HEAD";
+        case EVHTTP_REQ_PUT: return "PUT";
+        case EVHTTP_REQ_DELETE: return "DELETE";
+        case EVHTTP_REQ_OPTIONS: return "OPTIONS";
+        case EVHTTP_REQ_TRACE: return "TRACE";
+        case EVHTTP_REQ_CONNECT: return "CONNECT";
+        case EVHTTP_REQ_PATCH: return "PATCH";
+    }
+    return "GET";
+}
+
+void addr_text(const sockaddr_storage& ss, std::string& ip, std::uint16_t& port) {
+    char buf[INET6_ADDRSTRLEN] = {0};
+    if (ss.ss_family == AF_INET) {
+        const auto* a = reinterpret_cast<const sockaddr_in*>(&ss);
+        inet_ntop(AF_INET, &a->sin_addr, buf, sizeof buf);
+        port = ntohs(a->sin_port);
+        ip = buf;
+    } else if (ss.ss_family == AF_INET6) {
+        const auto* a = reinterpret_cast<const sockaddr_in6*>(&ss);
+        inet_ntop(AF_INET6, &a->sin6_addr, buf, sizeof buf);
+        port = ntohs(a->sin6_port);
+        ip = buf;
+        if (ip.rfind("::ffff:", 0) == 0 && ip.find('.') != std::string::npos) {
+            ip = ip.substr(7);
+        }
+    } else if (ss.ss_family == AF_UNIX) {
+        ip = "127.0.0.1";  // a local client, as nginx reports unix-socket peers
+        port = 0;
+    }
+}
+
+}  // namespace
+
+evhttp_exchange::evhttp_exchange(evhttp_request* req, std::string_view scheme)
+    : req_(req),
+      method_(method_name(evhttp_request_get_command(req))),
+      target_(evhttp_request_get_uri(req) ? evhttp_request_get_uri(req) : "/"),
+      in_(evhttp_request_get_input_buffer(req)),
+      out_(evhttp_request_get_output_buffer(req)) {
+    // libevent 2.1 has no getter for the version; the struct is public API.
+    protocol_ = "HTTP/" + std::to_string(static_cast<int>(req->major)) + "." +
+                std::to_string(static_cast<int>(req->minor));
+    const char* h = evhttp_find_header(evhttp_request_get_input_headers(req), "Host");
+    if (h != nullptr) {
+        host_ = h;
+        has_host_ = true;
+    }
+    peer_.scheme = std::string(scheme);
+}
+
+const interp::header_list& evhttp_exchange::request_headers() const {
+    if (!headers_loaded_) {
+        headers_loaded_ = true;
+        evkeyvalq* q = evhttp_request_get_input_headers(req_);
+        for (evkeyval* kv = q->tqh_first; kv != nullptr; kv = kv->next.tqe_next) {
+            headers_.emplace_back(kv->key, kv->value);
+        }
+    }
+    return headers_;
+}
+
+const interp::peer_info& evhttp_exchange::peer() const {
+    if (!peer_loaded_) {
+        peer_loaded_ = true;
+        evhttp_connection* conn = evhttp_request_get_connection(req_);
+        bufferevent* bev = conn ? evhttp_connection_get_bufferevent(conn) : nullptr;
+        int fd = bev ? static_cast<int>(bufferevent_getfd(bev)) : -1;
+        if (fd >= 0) {
+            sockaddr_storage ss{};
+            socklen_t len = sizeof ss;
+            if (getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &len) == 0) {
+                addr_text(ss, peer_.remote_ip, peer_.remote_port);
+            }
+            len = sizeof ss;
+            ss = {};
+            if (getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) == 0) {
+                addr_text(ss, peer_.local_ip, peer_.local_port);
+            }
+        }
+    }
+    return peer_;
+}
+
+std::size_t evhttp_exchange::body_remaining() const { return evbuffer_get_length(in_); }
+
+std::size_t evhttp_exchange::read_body(char* dst, std::size_t n) {
+    int got = evbuffer_remove(in_, dst, n);
+    return got < 0 ? 0 : static_cast<std::size_t>(got);
+}
+
+std::size_t evhttp_exchange::read_body_line(std::string& out, std::size_t limit) {
+    out.clear();
+    std::size_t avail = evbuffer_get_length(in_);
+    if (avail == 0 || limit == 0) {
+        return 0;
+    }
+    std::size_t want = avail < limit ? avail : limit;
+    evbuffer_ptr p = evbuffer_search(in_, "\n", 1, nullptr);
+    if (p.pos >= 0 && static_cast<std::size_t>(p.pos) < want) {
+        want = static_cast<std::size_t>(p.pos) + 1;
+    }
+    out.resize(want);
+    int got = evbuffer_remove(in_, out.data(), want);
+    out.resize(got < 0 ? 0 : static_cast<std::size_t>(got));
+    return out.size();
+}
+
+void evhttp_exchange::write(const char* data, std::size_t n) {
+    if (n == 0 || finished_) {
+        return;
+    }
+    written_ += n;
+    if (streaming_) {
+        evbuffer* chunk = evbuffer_new();
+        evbuffer_add(chunk, data, n);
+        evhttp_send_reply_chunk(req_, chunk);
+        evbuffer_free(chunk);
+        return;
+    }
+    evbuffer_add(out_, data, n);
+}
+
+void evhttp_exchange::discard_output() {
+    if (!streaming_) {
+        evbuffer_drain(out_, evbuffer_get_length(out_));
+        written_ = 0;
+    }
+}
+
+void evhttp_exchange::set_headers(const interp::header_list& headers) {
+    evkeyvalq* q = evhttp_request_get_output_headers(req_);
+    for (const auto& [k, v] : headers) {
+        evhttp_add_header(q, k.c_str(), v.c_str());
+    }
+}
+
+void evhttp_exchange::start_stream(int status, std::string_view reason, const interp::header_list& headers) {
+    if (streaming_ || finished_) {
+        return;
+    }
+    set_headers(headers);
+    status_ = status;
+    streaming_ = true;
+    std::string r(reason);
+    evhttp_send_reply_start(req_, status, r.c_str());
+    if (evbuffer_get_length(out_) > 0) {
+        evhttp_send_reply_chunk(req_, out_);
+    }
+}
+
+void evhttp_exchange::finish(int status, std::string_view reason, const interp::header_list& headers) {
+    if (finished_) {
+        return;
+    }
+    finished_ = true;
+    if (streaming_) {
+        evhttp_send_reply_end(req_);
+        return;
+    }
+    set_headers(headers);
+    status_ = status;
+    std::string r(reason);
+    evhttp_send_reply(req_, status, r.c_str(), nullptr);
+}
+
+bool evhttp_exchange::send_file(const std::string& path, std::uint64_t offset, std::uint64_t length) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        return false;
+    }
+    if (length == 0) {
+        ::close(fd);
+        return true;
+    }
+    if (streaming_) {
+        evbuffer* chunk = evbuffer_new();
+        bool ok = evbuffer_add_file(chunk, fd, static_cast<ev_off_t>(offset), static_cast<ev_off_t>(length)) == 0;
+        if (ok) {
+            evhttp_send_reply_chunk(req_, chunk);
+        }
+        evbuffer_free(chunk);
+        written_ += length;
+        return ok;
+    }
+    // evbuffer_add_file owns fd from here (closes it on failure too).
+    if (evbuffer_add_file(out_, fd, static_cast<ev_off_t>(offset), static_cast<ev_off_t>(length)) != 0) {
+        return false;
+    }
+    written_ += length;
+    return true;
+}
+
+}  // namespace subhttpd::reactor

@@ -1,0 +1,144 @@
+#include "reactor/listeners.h"
+
+#include <fcntl.h>
+#include <netdb.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "common/log.h"
+
+namespace subhttpd::reactor {
+
+int open_listener(const conf::listen_addr& addr, std::string& err) {
+    int fd = -1;
+    if (addr.type == conf::listen_addr::kind::unix_socket) {
+        sockaddr_un sun{};
+        sun.sun_family = AF_UNIX;
+        if (addr.path.size() >= sizeof sun.sun_path) {
+            err = addr.text + ": socket path too long";
+            return -1;
+        }
+        std::memcpy(sun.sun_path, addr.path.c_str(), addr.path.size());
+        struct stat sb{};
+        if (lstat(addr.path.c_str(), &sb) == 0 && S_ISSOCK(sb.st_mode)) {
+            ::unlink(addr.path.c_str());  // a stale socket from an earlier run
+        }
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&sun), sizeof sun) != 0 || listen(fd, 1024) != 0) {
+            err = addr.text + ": " + std::strerror(errno);
+            if (fd >= 0) {
+                ::close(fd);
+            }
+            return -1;
+        }
+        return fd;
+    }
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    addrinfo* res = nullptr;
+    std::string port = std::to_string(addr.port);
+    int rc = getaddrinfo(addr.host.empty() ? nullptr : addr.host.c_str(), port.c_str(), &hints, &res);
+    if (rc != 0) {
+        err = addr.text + ": " + gai_strerror(rc);
+        return -1;
+    }
+    for (addrinfo* ai = res; ai != nullptr; ai = ai->ai_next) {
+        fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
+        if (fd < 0) {
+            continue;
+        }
+        int one = 1;
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        if (ai->ai_family == AF_INET6) {
+            setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+        }
+        if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, 1024) == 0) {
+            break;
+        }
+        err = addr.text + ": " + std::strerror(errno);
+        ::close(fd);
+        fd = -1;
+    }
+    freeaddrinfo(res);
+    if (fd >= 0) {
+        err.clear();
+    } else if (err.empty()) {
+        err = addr.text + ": no usable address";
+    }
+    return fd;
+}
+
+std::string listener_set::sync(evhttp* http, const std::vector<conf::listen_addr>& want) {
+    std::map<std::string, entry> next;
+    std::vector<int> opened;
+    std::string err;
+    for (const auto& a : want) {
+        if (next.count(a.text) != 0) {
+            continue;
+        }
+        auto it = open_.find(a.text);
+        if (it != open_.end()) {
+            next.emplace(a.text, it->second);
+            continue;
+        }
+        int fd = open_listener(a, err);
+        if (fd < 0) {
+            break;
+        }
+        opened.push_back(fd);
+        next.emplace(a.text, entry{a, nullptr, fd});
+    }
+    if (!err.empty()) {
+        for (int fd : opened) {
+            ::close(fd);
+        }
+        return err;
+    }
+    // Commit: hand new sockets to evhttp, close the ones no longer wanted.
+    for (auto& [text, e] : next) {
+        if (open_.count(text) == 0) {
+            e.handle = evhttp_accept_socket_with_handle(http, e.fd);
+            log::write(log::level::info, "listen", "", "opened " + text);
+        }
+    }
+    for (auto& [text, e] : open_) {
+        if (next.count(text) == 0) {
+            evhttp_del_accept_socket(http, e.handle);
+            if (e.addr.type == conf::listen_addr::kind::unix_socket) {
+                ::unlink(e.addr.path.c_str());
+            }
+            log::write(log::level::info, "listen", "", "closed " + text);
+        }
+    }
+    open_ = std::move(next);
+    return "";
+}
+
+void listener_set::close_all(evhttp* http) {
+    for (auto& [text, e] : open_) {
+        if (http != nullptr && e.handle != nullptr) {
+            evhttp_del_accept_socket(http, e.handle);
+        }
+        if (e.addr.type == conf::listen_addr::kind::unix_socket) {
+            ::unlink(e.addr.path.c_str());
+        }
+    }
+    open_.clear();
+}
+
+std::vector<std::string> listener_set::bound() const {
+    std::vector<std::string> out;
+    for (const auto& [text, e] : open_) {
+        out.push_back(text);
+    }
+    return out;
+}
+
+}  // namespace subhttpd::reactor

@@ -1,0 +1,34 @@
+#pragma once
+// listener_set: the sockets evhttp accepts on, keyed by their configured text.
+// sync() opens what is new and closes what is gone, leaving the rest untouched,
+// so a reload never disturbs a listener that did not change. Loop thread only.
+#include <event2/http.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "conf/config.h"
+
+namespace subhttpd::reactor {
+
+// A listening socket for `addr` (non-blocking, close-on-exec), or -1 with `err` set.
+int open_listener(const conf::listen_addr& addr, std::string& err);
+
+class listener_set {
+public:
+    // Returns "" or the first error; on error nothing changes.
+    std::string sync(evhttp* http, const std::vector<conf::listen_addr>& want);
+    void close_all(evhttp* http);
+    std::vector<std::string> bound() const;
+
+private:
+    struct entry {
+        conf::listen_addr addr;
+        evhttp_bound_socket* handle = nullptr;
+        int fd = -1;  // the socket, until evhttp owns it through `handle`
+    };
+    std::map<std::string, entry> open_;
+};
+
+}  // namespace subhttpd::reactor

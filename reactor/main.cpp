@@ -1,0 +1,224 @@
+// subhttpd's command line: run (default), check, route, --version, --help.
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "conf/config.h"
+#include "hosts/route.h"
+#include "reactor/server.h"
+
+namespace {
+
+constexpr const char* version_text = "subhttpd 0.1.0";
+
+constexpr const char* usage_text =
+    "usage:\n"
+    "  subhttpd [run] -c server.toml [--listen ADDR]... [--dev]\n"
+    "                                      serve (the default command)\n"
+    "  subhttpd check -c server.toml [--json]\n"
+    "                                      validate every file; print each error as file:line:col: message\n"
+    "  subhttpd route -c server.toml URL [--method M] [--json]\n"
+    "                                      explain one request: site, blocks, filename, path_info,\n"
+    "                                      handler per phase, interpreter name and the rule that chose it\n"
+    "  subhttpd --version | --help\n"
+    "\n"
+    "examples:\n"
+    "  subhttpd -c samples/server.toml\n"
+    "  subhttpd run -c server.toml --listen 127.0.0.1:9000 --listen unix:/tmp/subhttpd.sock\n"
+    "  subhttpd check -c server.toml\n"
+    "  subhttpd route -c server.toml http://www.example.com/app/hello.py/extra?x=1\n"
+    "\n"
+    "signals: SIGHUP reload, SIGTERM/SIGINT graceful stop, SIGUSR1 reopen logs\n";
+
+struct args {
+    std::string command = "run";
+    std::string config;
+    std::vector<std::string> listen;
+    std::vector<std::string> positional;
+    std::string method = "GET";
+    bool json = false;
+    bool dev = false;
+    std::string error;
+};
+
+args parse_args(int argc, char** argv) {
+    args a;
+    int i = 1;
+    if (i < argc && argv[i][0] != '-') {
+        a.command = argv[i++];
+    }
+    for (; i < argc; ++i) {
+        std::string s = argv[i];
+        auto value = [&](const char* name) -> std::string {
+            if (i + 1 >= argc) {
+                a.error = std::string(name) + " needs a value";
+                return "";
+            }
+            return argv[++i];
+        };
+        if (s == "-c" || s == "--config") {
+            a.config = value("-c");
+        } else if (s.rfind("--config=", 0) == 0) {
+            a.config = s.substr(9);
+        } else if (s == "--listen" || s == "-l") {
+            a.listen.push_back(value("--listen"));
+        } else if (s.rfind("--listen=", 0) == 0) {
+            a.listen.push_back(s.substr(9));
+        } else if (s == "--method" || s == "-m") {
+            a.method = value("--method");
+        } else if (s == "--json") {
+            a.json = true;
+        } else if (s == "--dev") {
+            a.dev = true;
+        } else if (s == "--help" || s == "-h") {
+            a.command = "help";
+        } else if (s == "--version" || s == "-V") {
+            a.command = "version";
+        } else if (!s.empty() && s[0] == '-') {
+            a.error = "unknown option " + s;
+        } else {
+            a.positional.push_back(s);
+        }
+    }
+    return a;
+}
+
+std::string json_escape(const std::string& s) {
+    std::string out;
+    for (char c : s) {
+        switch (c) {
+            case '"': out += "\\\""; break;
+            case '\\': out += "\\\\"; break;
+            case '\n': out += "\\n"; break;
+            case '\t': out += "\\t"; break;
+            case '\r': out += "\\r"; break;
+            default:
+                if (static_cast<unsigned char>(c) < 0x20) {
+                    char buf[8];
+                    std::snprintf(buf, sizeof buf, "\\u%04x", c);
+                    out += buf;
+                } else {
+                    out += c;
+                }
+        }
+    }
+    return out;
+}
+
+int cmd_check(const args& a) {
+    subhttpd::conf::load_result r = subhttpd::conf::load(a.config);
+    if (a.json) {
+        std::string out = "{\"ok\": " + std::string(r.ok() ? "true" : "false") + ", \"errors\": [";
+        for (std::size_t i = 0; i < r.errors.size(); ++i) {
+            const auto& e = r.errors[i];
+            out += (i ? ", " : "") + std::string("{\"file\": \"") + json_escape(e.where.file) +
+                   "\", \"line\": " + std::to_string(e.where.line) + ", \"column\": " +
+                   std::to_string(e.where.column) + ", \"message\": \"" + json_escape(e.message) + "\"}";
+        }
+        out += "]";
+        if (r.ok()) {
+            out += ", \"sites\": " + std::to_string(r.cfg->sites.size()) +
+                   ", \"files\": " + std::to_string(r.cfg->files.size());
+        }
+        out += "}";
+        std::cout << out << "\n";
+        return r.ok() ? 0 : 1;
+    }
+    if (!r.ok()) {
+        for (const auto& e : r.errors) {
+            std::cerr << subhttpd::conf::to_string(e) << "\n";
+        }
+        std::cerr << r.errors.size() << " error" << (r.errors.size() == 1 ? "" : "s") << "\n";
+        return 1;
+    }
+    std::cout << a.config << ": OK: " << r.cfg->sites.size() << " site" << (r.cfg->sites.size() == 1 ? "" : "s")
+              << " in " << r.cfg->files.size() << " file" << (r.cfg->files.size() == 1 ? "" : "s") << ", "
+              << r.cfg->server.listen.size() << " listener" << (r.cfg->server.listen.size() == 1 ? "" : "s")
+              << "\n";
+    return 0;
+}
+
+int cmd_route(const args& a) {
+    if (a.positional.empty()) {
+        std::cerr << "subhttpd route: a URL is required (e.g. http://www.example.com/app/)\n";
+        return 2;
+    }
+    subhttpd::conf::load_result r = subhttpd::conf::load(a.config);
+    if (!r.ok()) {
+        for (const auto& e : r.errors) {
+            std::cerr << subhttpd::conf::to_string(e) << "\n";
+        }
+        return 1;
+    }
+    std::string url = a.positional[0];
+    std::string host, target = url;
+    for (const char* scheme : {"http://", "https://"}) {
+        if (url.rfind(scheme, 0) == 0) {
+            std::string rest = url.substr(std::strlen(scheme));
+            auto slash = rest.find('/');
+            host = rest.substr(0, slash);
+            target = slash == std::string::npos ? "/" : rest.substr(slash);
+        }
+    }
+    if (target.empty() || target[0] != '/') {
+        target = "/" + target;
+    }
+    subhttpd::hosts::request_line line{host, a.method, target};
+    subhttpd::hosts::route rt = subhttpd::hosts::resolve(*r.cfg, line);
+    std::cout << (a.json ? subhttpd::hosts::explain_json(rt, line) : subhttpd::hosts::explain(rt, line));
+    if (a.json) {
+        std::cout << "\n";
+    }
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    args a = parse_args(argc, argv);
+    if (!a.error.empty()) {
+        std::cerr << "subhttpd: " << a.error << "\n\n" << usage_text;
+        return 2;
+    }
+    if (a.command == "help") {
+        std::cout << usage_text;
+        return 0;
+    }
+    if (a.command == "version") {
+        std::cout << version_text << "\n";
+        return 0;
+    }
+    if (a.command != "run" && a.command != "check" && a.command != "route") {
+        std::cerr << "subhttpd: unknown command '" << a.command << "'\n\n" << usage_text;
+        return 2;
+    }
+    if (a.config.empty()) {
+        std::cerr << "subhttpd " << a.command << ": -c server.toml is required\n";
+        return 2;
+    }
+    if (a.command == "check") {
+        return cmd_check(a);
+    }
+    if (a.command == "route") {
+        return cmd_route(a);
+    }
+    for (const auto& l : a.listen) {
+        if (!subhttpd::conf::parse_listen(l)) {
+            std::cerr << "subhttpd: --listen " << l << ": expected host:port, [v6]:port or unix:/path\n";
+            return 2;
+        }
+    }
+    subhttpd::reactor::server_options opts;
+    opts.config_path = a.config;
+    opts.listen_override = a.listen;
+    opts.dev = a.dev;
+    subhttpd::reactor::server srv(opts);
+    std::string err = srv.start();
+    if (!err.empty()) {
+        std::cerr << "subhttpd: " << err << (err.back() == '\n' ? "" : "\n");
+        return 1;
+    }
+    return srv.run();
+}

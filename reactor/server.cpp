@@ -1,0 +1,325 @@
+#include "reactor/server.h"
+
+#include <arpa/inet.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <event2/thread.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <ctime>
+#include <map>
+
+#include "common/log.h"
+#include "hosts/route.h"
+#include "interp/dispatch.h"
+#include "interp/registry.h"
+#include "reactor/exchange_evhttp.h"
+#include "reactor/listeners.h"
+#include "reactor/static_files.h"
+
+namespace subhttpd::reactor {
+namespace {
+double mono_now() {
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+}  // namespace
+
+struct server::impl {
+    server_options opts;
+    event_base* base = nullptr;
+    evhttp* http = nullptr;
+    std::shared_ptr<const conf::config> cfg;
+    std::uint64_t generation = 0;
+    interp::registry reg;
+    std::unique_ptr<interp::dispatcher> disp;
+    listener_set listeners;
+    std::vector<event*> signal_events;
+    bool stopping = false;
+    std::uint64_t requests = 0;
+    double started = 0;
+
+    ~impl() {
+        for (event* e : signal_events) {
+            event_free(e);
+        }
+        listeners.close_all(http);
+        if (http != nullptr) {
+            evhttp_free(http);
+        }
+        if (base != nullptr) {
+            event_base_free(base);
+        }
+    }
+
+    std::vector<conf::listen_addr> listen_addrs(const conf::config& c) const {
+        if (opts.listen_override.empty()) {
+            return c.server.listen;
+        }
+        std::vector<conf::listen_addr> out;
+        for (const auto& text : opts.listen_override) {
+            if (auto a = conf::parse_listen(text)) {
+                out.push_back(*a);
+            }
+        }
+        return out;
+    }
+
+    void apply_limits(const conf::config& c) {
+        evhttp_set_max_headers_size(http, static_cast<ev_ssize_t>(c.limits.max_header_bytes));
+        evhttp_set_max_body_size(http, static_cast<ev_ssize_t>(c.limits.max_body_bytes));
+        timeval tv{};
+        auto ms = c.limits.read_timeout.count();
+        tv.tv_sec = ms / 1000;
+        tv.tv_usec = (ms % 1000) * 1000;
+        evhttp_set_timeout_tv(http, &tv);
+    }
+
+    // PythonImport entries of every site, each once per interpreter.
+    void run_imports(const conf::config& c, const conf::config* previous) {
+        for (const conf::site& s : c.sites) {
+            std::string interp_name = s.settings.interpreter.value_or(s.server_name);
+            for (const std::string& entry : s.imports) {
+                bool seen = false;
+                if (previous != nullptr) {
+                    for (const conf::site& ps : previous->sites) {
+                        if (ps.server_name == s.server_name &&
+                            ps.settings.interpreter.value_or(ps.server_name) == interp_name) {
+                            for (const auto& pe : ps.imports) {
+                                seen = seen || pe == entry;
+                            }
+                        }
+                    }
+                }
+                if (seen) {
+                    continue;
+                }
+                std::string err = disp->run_import(interp_name, s, entry, generation, c);
+                if (!err.empty()) {
+                    log::write(log::level::error, "import", interp_name, "import " + entry + " failed: " + err);
+                } else {
+                    log::write(log::level::info, "import", interp_name, "imported " + entry);
+                }
+            }
+        }
+    }
+
+    // Swaps in a new snapshot: listeners, limits, imports. Old requests keep theirs.
+    std::string apply(std::shared_ptr<const conf::config> next) {
+        std::string err = listeners.sync(http, listen_addrs(*next));
+        if (!err.empty()) {
+            return err;
+        }
+        std::shared_ptr<const conf::config> previous = cfg;
+        cfg = std::move(next);
+        ++generation;
+        apply_limits(*cfg);
+        run_imports(*cfg, previous.get());
+        return "";
+    }
+
+    void reload(const char* why) {
+        conf::load_result r = conf::load(opts.config_path);
+        if (!r.ok()) {
+            for (const auto& e : r.errors) {
+                log::write(log::level::error, "reload", "", conf::to_string(e));
+            }
+            log::write(log::level::error, "reload", "", "configuration not applied; the previous one keeps serving");
+            return;
+        }
+        std::string err = apply(r.cfg);
+        if (!err.empty()) {
+            log::write(log::level::error, "reload", "", err);
+            return;
+        }
+        log::writef(log::level::notice, "reload", "configuration generation %llu applied (%s)",
+                    static_cast<unsigned long long>(generation), why);
+    }
+
+    void stop() {
+        if (stopping) {
+            return;
+        }
+        stopping = true;
+        log::write(log::level::notice, "server", "", "stopping: no new connections");
+        listeners.close_all(http);
+        reg.run_exit_hooks();
+        event_base_loopexit(base, nullptr);
+    }
+
+    void access_line(const evhttp_exchange& ex, int status, const std::string& interp, double t0) {
+        if (!log::access_enabled()) {
+            return;
+        }
+        const interp::peer_info& p = ex.peer();
+        char when[64];
+        time_t now = time(nullptr);
+        tm lt{};
+        localtime_r(&now, &lt);
+        std::strftime(when, sizeof when, "%d/%b/%Y:%H:%M:%S %z", &lt);
+        auto header = [&](const char* name) -> std::string {
+            for (const auto& [k, v] : ex.request_headers()) {
+                if (strcasecmp(k.c_str(), name) == 0) {
+                    return v;
+                }
+            }
+            return "-";
+        };
+        long us = static_cast<long>((mono_now() - t0) * 1e6);
+        std::string line = p.remote_ip + " - - [" + when + "] \"" + std::string(ex.method()) + " " +
+                           std::string(ex.target()) + " " + std::string(ex.protocol()) + "\" " +
+                           std::to_string(status) + " " + std::to_string(ex.bytes_written()) + " \"" +
+                           header("Referer") + "\" \"" + header("User-Agent") + "\" " +
+                           (interp.empty() ? "-" : interp) + " " + std::to_string(us) + "us";
+        log::access(line);
+    }
+
+    void handle(evhttp_request* req) {
+        double t0 = mono_now();
+        ++requests;
+        std::shared_ptr<const conf::config> snap = cfg;  // kept for this request
+        evhttp_exchange ex(req, "http");
+        int status = 0;
+        std::string interp_name;
+        if (!ex.has_host_header() && ex.protocol() == "HTTP/1.1") {
+            send_error(ex, 400);
+            status = 400;
+        } else {
+            hosts::request_line line{ex.host(), ex.method(), ex.target()};
+            hosts::route r = hosts::resolve(*snap, line);
+            bool python = false;
+            for (const auto& pr : r.phases) {
+                python = python || pr.set;
+            }
+            if (python) {
+                interp::outcome o = disp->run(*snap, generation, r, ex);
+                status = o.status;
+                interp_name = o.interpreter;
+            } else {
+                status = serve_default(ex, r, r.filename, r.path_info);
+            }
+        }
+        if (!ex.finished()) {
+            send_error(ex, 500);
+            status = 500;
+        }
+        access_line(ex, status, interp_name, t0);
+    }
+};
+
+namespace {
+
+void on_request(evhttp_request* req, void* arg) noexcept {
+    auto* s = static_cast<server::impl*>(arg);
+    try {
+        s->handle(req);
+    } catch (const std::exception& e) {
+        log::write(log::level::error, "server", "", std::string("request failed: ") + e.what());
+        evhttp_send_error(req, 500, nullptr);
+    } catch (...) {
+        evhttp_send_error(req, 500, nullptr);
+    }
+}
+
+void on_signal(evutil_socket_t sig, short, void* arg) noexcept {
+    auto* s = static_cast<server::impl*>(arg);
+    try {
+        if (sig == SIGHUP) {
+            s->reload("SIGHUP");
+        } else if (sig == SIGUSR1) {
+            std::string err = log::reopen();
+            if (!err.empty()) {
+                log::write(log::level::error, "server", "", err);
+            }
+        } else {
+            s->stop();
+        }
+    } catch (...) {
+        log::write(log::level::error, "server", "", "signal handling failed");
+    }
+}
+
+void on_libevent_log(int severity, const char* msg) {
+    log::level lv = severity >= EVENT_LOG_ERR ? log::level::error
+                    : severity == EVENT_LOG_WARN ? log::level::warn
+                                                 : log::level::debug;
+    log::write(lv, "libevent", "", msg);
+}
+
+}  // namespace
+
+server::server(server_options opts) : impl_(std::make_unique<impl>()) { impl_->opts = std::move(opts); }
+
+server::~server() = default;
+
+std::string server::start() {
+    impl& s = *impl_;
+    conf::load_result r = conf::load(s.opts.config_path);
+    if (!r.ok()) {
+        std::string all;
+        for (const auto& e : r.errors) {
+            all += conf::to_string(e) + "\n";
+        }
+        return all;
+    }
+    std::string err = log::open(r.cfg->server.error_log, r.cfg->server.access_log);
+    if (!err.empty()) {
+        return err;
+    }
+    event_set_log_callback(on_libevent_log);
+    evthread_use_pthreads();
+    signal(SIGPIPE, SIG_IGN);
+    s.base = event_base_new();
+    s.http = evhttp_new(s.base);
+    if (s.base == nullptr || s.http == nullptr) {
+        return "cannot create the event loop";
+    }
+    evhttp_set_allowed_methods(s.http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT |
+                                           EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
+    evhttp_set_gencb(s.http, on_request, &s);
+
+    interp::runtime_settings rs;
+    rs.python_exe = SUBHTTPD_PYTHON_EXE;
+    rs.python_dir = SUBHTTPD_PYTHON_DIR;
+    rs.path = r.cfg->python.path;
+    rs.optimize = r.cfg->python.optimize;
+    err = s.reg.start(rs);
+    if (!err.empty()) {
+        return err;
+    }
+    s.disp = std::make_unique<interp::dispatcher>(s.reg, serve_default);
+    err = s.apply(r.cfg);
+    if (!err.empty()) {
+        return err;
+    }
+    for (int sig : {SIGHUP, SIGTERM, SIGINT, SIGUSR1}) {
+        event* e = evsignal_new(s.base, sig, on_signal, &s);
+        event_add(e, nullptr);
+        s.signal_events.push_back(e);
+    }
+    s.started = static_cast<double>(time(nullptr));
+    for (const auto& l : s.listeners.bound()) {
+        log::write(log::level::notice, "server", "", "listening on " + l);
+    }
+    return "";
+}
+
+int server::run() {
+    impl& s = *impl_;
+    event_base_dispatch(s.base);
+    log::write(log::level::notice, "server", "", "stopped");
+    return 0;
+}
+
+}  // namespace subhttpd::reactor

@@ -1,0 +1,41 @@
+#pragma once
+// server: one reactor process. It owns the libevent loop, the evhttp front end,
+// the listeners, the current config snapshot, the interpreter registry and the
+// dispatcher. A request is routed (hosts), run (interp) and answered on the loop
+// thread; the snapshot it started with stays alive until it is answered.
+// Signals: SIGHUP reload, SIGTERM/SIGINT graceful stop, SIGUSR1 reopen logs.
+// Construct, start() and run() from one thread: the loop thread.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "conf/config.h"
+
+namespace subhttpd::reactor {
+
+struct server_options {
+    std::string config_path;
+    std::vector<std::string> listen_override;  // --listen
+    bool dev = false;                          // --dev
+};
+
+class server {
+public:
+    explicit server(server_options opts);
+    ~server();
+    server(const server&) = delete;
+    server& operator=(const server&) = delete;
+
+    // Loads the config, starts Python, binds the listeners. "" or an error.
+    std::string start();
+    // Runs the loop until a stop signal; returns the process exit code.
+    int run();
+
+    struct impl;
+
+private:
+    std::unique_ptr<impl> impl_;
+};
+
+}  // namespace subhttpd::reactor
