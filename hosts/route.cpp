@@ -707,7 +707,10 @@ route resolve(const conf::config& cfg, const request_line& req, const fs_view& f
 
     const bool trailing = r.uri.back() == '/';
     if (fm.escaped) {
+        // No phase may run on a file that really lies outside the root: the
+        // server runs whatever phases are set, whatever the kind.
         r.kind = route_kind::forbidden;
+        r.phases = {};
     } else if (r.at(phase::content).set) {
         r.kind = route_kind::handler;
     } else if (!r.path_info.empty() || fm.kind == file_kind::missing) {

@@ -30,8 +30,10 @@ def _make_fake_apache():
     cache = {}
 
     def import_module(module_name, autoreload=1, log=0, path=None):
-        for d in path or []:
-            f = os.path.abspath(os.path.join(d, module_name + ".py"))
+        names = [module_name] if os.path.isabs(module_name) else [
+            os.path.join(d, module_name + ".py") for d in path or []]
+        for f in names:
+            f = os.path.abspath(f)
             if os.path.isfile(f):
                 mtime = os.stat(f).st_mtime_ns
                 hit = cache.get(f)
@@ -50,9 +52,12 @@ def _make_fake_apache():
     return apache
 
 
-_fake = _make_fake_apache()
-sys.modules["mod_python.apache"] = _fake
-mod_python.apache = _fake
+try:
+    from mod_python import apache  # noqa: E402,F401  the real one works without the server
+except ImportError:
+    _fake = _make_fake_apache()
+    sys.modules["mod_python.apache"] = _fake
+    mod_python.apache = _fake
 
 
 class _Conn(object):

@@ -37,8 +37,8 @@ def handler(req):
 
     module_file, func_path = _locate(req)
     req.filename = module_file
-    directory, base = os.path.split(module_file)
-    module = apache.import_module(base[:-3], path=[directory])
+    # By absolute path: a dotted file name (a.b.py) must not be read as a package.
+    module = apache.import_module(module_file, path=[os.path.dirname(module_file)])
 
     realm, user, passwd = process_auth(req, module)
     obj = resolve_object(req, module, func_path, realm, user, passwd)
@@ -52,6 +52,16 @@ def handler(req):
 def _locate(req):
     """(module file, dotted object path) for the request, or SERVER_RETURN(404)."""
     filename = req.filename or ""
+    path_info = req.path_info or ""
+    while filename and path_info.strip("/") and os.path.isdir(filename):
+        # Apache ends req.filename at the first missing segment (/dir/name +
+        # /rest); a router that stops at a directory gives /dir + /name/rest
+        # instead. Both mean module or object 'name'.
+        seg, _, rest = path_info.lstrip("/").partition("/")
+        if seg in (".", ".."):
+            raise apache.SERVER_RETURN(apache.HTTP_NOT_FOUND)
+        filename = os.path.join(filename, seg)
+        path_info = "/" + rest if rest else ""
     if not filename:
         path, module_name = req.document_root(), "index"
     elif filename.endswith("/") or os.path.isdir(filename):
@@ -62,7 +72,7 @@ def _locate(req):
         if ext and stem:
             module_name = stem   # the extension that selected this handler
 
-    func_path = (req.path_info or "")[1:]
+    func_path = path_info[1:]
     if func_path.endswith("/"):
         func_path = func_path[:-1]
 

@@ -285,7 +285,12 @@ TEST_F(path_test, symlinked_document_root) {
 TEST_F(path_test, handler_escape_is_still_forbidden) {
     fs_.file("/etc/passwd").link("/srv/www/etc", "/etc");
     testing::set_handler(cfg_.sites[0].settings, {"h"});
-    EXPECT_EQ(at("/etc/passwd").kind, route_kind::forbidden);
+    testing::set_handler(cfg_.sites[0].settings, {"acc"}, conf::phase::access);
+    const route r = at("/etc/passwd");
+    EXPECT_EQ(r.kind, route_kind::forbidden);
+    for (const auto& pr : r.phases) {
+        EXPECT_FALSE(pr.set);  // nothing runs on a file outside the root
+    }
     EXPECT_EQ(at("/hello.html").kind, route_kind::handler);
 }
 

@@ -1,0 +1,191 @@
+"""End-to-end harness: starts the real subhttpd binary on a free loopback port
+with a temporary config tree, talks HTTP to it, and stops it by PID."""
+
+import http.client
+import json
+import os
+import signal
+import socket
+import subprocess
+import textwrap
+import time
+
+import pytest
+
+SOURCE_DIR = os.environ.get("SUBHTTPD_SOURCE_DIR",
+                            os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
+BINARY = os.environ.get("SUBHTTPD_BIN", os.path.join(SOURCE_DIR, "build", "reactor", "subhttpd"))
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Response(object):
+    def __init__(self, status, reason, headers, body):
+        self.status = status
+        self.reason = reason
+        self.headers = headers  # http.client.HTTPMessage
+        self.body = body
+
+    @property
+    def text(self):
+        return self.body.decode("utf-8", "replace")
+
+    def json(self):
+        return json.loads(self.body)
+
+    def __repr__(self):
+        return "<Response %d %r>" % (self.status, self.body[:200])
+
+
+class Server(object):
+    """One running subhttpd process."""
+
+    def __init__(self, root, config, port, extra_args=(), env=None):
+        self.root = root
+        self.config = config
+        self.port = port
+        self.log_path = os.path.join(root, "server.log")
+        self.extra_args = list(extra_args)
+        self.env = env
+        self.proc = None
+
+    @property
+    def url(self):
+        return "http://127.0.0.1:%d" % self.port
+
+    def start(self, timeout=15.0):
+        self._log = open(self.log_path, "ab")
+        args = [BINARY, "-c", self.config, "--listen", "127.0.0.1:%d" % self.port] + self.extra_args
+        env = dict(os.environ)
+        env.update(self.env or {})
+        self.proc = subprocess.Popen(args, stdout=self._log, stderr=subprocess.STDOUT, env=env)
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("subhttpd exited with %s:\n%s" % (self.proc.returncode, self.log()))
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    return self
+            except OSError:
+                time.sleep(0.02)
+        self.stop()
+        raise RuntimeError("subhttpd did not start listening:\n" + self.log())
+
+    def stop(self, sig=signal.SIGTERM, timeout=15.0):
+        if self.proc is None or self.proc.poll() is not None:
+            return self.proc.returncode if self.proc else None
+        self.proc.send_signal(sig)
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(5)
+        self._log.close()
+        return self.proc.returncode
+
+    def signal(self, sig):
+        self.proc.send_signal(sig)
+
+    def log(self):
+        try:
+            with open(self.log_path, "rb") as f:
+                return f.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
+
+    def request(self, method, path, body=None, headers=None, host=None, timeout=30.0):
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        try:
+            hdrs = dict(headers or {})
+            conn.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
+            conn.putheader("Host", host or "localhost")
+            if body is not None and not any(k.lower() == "content-length" for k in hdrs):
+                hdrs["Content-Length"] = str(len(body))
+            for k, v in hdrs.items():
+                conn.putheader(k, v)
+            conn.endheaders(body)
+            r = conn.getresponse()
+            data = r.read()
+            return Response(r.status, r.reason, r.headers, data)
+        finally:
+            conn.close()
+
+    def get(self, path, **kw):
+        return self.request("GET", path, **kw)
+
+    def post(self, path, body, **kw):
+        return self.request("POST", path, body=body, **kw)
+
+    def wait_for(self, predicate, timeout=10.0, interval=0.05):
+        """Polls `predicate` (bounded) until it returns something true."""
+        deadline = time.time() + timeout
+        last = None
+        while time.time() < deadline:
+            last = predicate()
+            if last:
+                return last
+            time.sleep(interval)
+        return last
+
+
+def write_tree(root, files):
+    """files: {relative path: text}; text is dedented. A value of None makes a directory."""
+    for rel, text in files.items():
+        path = os.path.join(root, rel)
+        if text is None:
+            os.makedirs(path, exist_ok=True)
+            continue
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w") as f:
+            f.write(textwrap.dedent(text).lstrip("\n"))
+
+
+SERVER_TOML = """
+[server]
+listen = ["127.0.0.1:1"]
+sites = ["sites.d/*.toml"]
+reload = "{reload}"
+access_log = "{access_log}"
+error_log = "-"
+shutdown_grace = 5
+{server_extra}
+
+[python]
+debug = {debug}
+autoreload = true
+{python_extra}
+"""
+
+
+@pytest.fixture
+def make_server(tmp_path):
+    """make_server(files, debug=False, reload="off", ...) -> started Server."""
+    started = []
+
+    def factory(files, debug=False, reload="off", server_extra="", python_extra="",
+                access_log="-", extra_args=(), env=None, start=True, limits=""):
+        root = str(tmp_path)
+        tree = {"server.toml": SERVER_TOML.format(
+            reload=reload, debug="true" if debug else "false", server_extra=server_extra,
+            python_extra=python_extra, access_log=access_log) + ("\n" + limits if limits else "")}
+        tree.update(files)
+        write_tree(root, tree)
+        os.makedirs(os.path.join(root, "sites.d"), exist_ok=True)
+        srv = Server(root, os.path.join(root, "server.toml"), free_port(), extra_args, env)
+        started.append(srv)
+        if start:
+            srv.start()
+        return srv
+
+    yield factory
+    for srv in started:
+        srv.stop()
+
+
+def run_cli(*args, timeout=30):
+    """Runs the binary with `args`; returns CompletedProcess (text)."""
+    return subprocess.run([BINARY] + list(args), capture_output=True, text=True, timeout=timeout)
