@@ -214,8 +214,8 @@ bool index_name_ok(std::string_view name) {
     return !name.empty() && name != "." && name != ".." && name.find('/') == std::string_view::npos;
 }
 
-// Apache's directory walk: the longest existing prefix of document_root + uri is
-// the filename, the rest is path_info; a directory named with a trailing '/'
+// Apache's directory walk: the longest existing prefix of document_root + uri,
+// plus the first segment that does not exist, is the filename; the rest is path_info; a directory named with a trailing '/'
 // gets the first existing DirectoryIndex file.
 mapping map_to_storage(const conf::site& site, const std::string& uri, const fs_view& fs) {
     mapping m;
@@ -229,6 +229,11 @@ mapping map_to_storage(const conf::site& site, const std::string& uri, const fs_
             std::string next = join_path(current, segments[used]);
             const file_kind next_kind = fs.stat(next);
             if (next_kind == file_kind::missing) {
+                // Apache keeps the first missing segment in the filename (the
+                // publisher maps /index/up to htdocs/index + "/up").
+                current = std::move(next);
+                kind = file_kind::missing;
+                ++used;
                 break;
             }
             current = std::move(next);
@@ -259,9 +264,15 @@ mapping map_to_storage(const conf::site& site, const std::string& uri, const fs_
             }
         }
     }
-    if (kind != file_kind::missing) {
+    if (kind != file_kind::missing || used > 0) {
         // Symlinks may point anywhere; only what really lies under the root is ours.
-        const std::string real = fs.real_path(current);
+        // A missing filename is judged by the directory that holds it.
+        std::string existing = current;
+        if (kind == file_kind::missing) {
+            auto slash = existing.rfind('/');
+            existing = slash == 0 ? "/" : existing.substr(0, slash);
+        }
+        const std::string real = fs.real_path(existing);
         const std::string root = fs.real_path(site.document_root);
         m.escaped = real.empty() || root.empty() || !is_within(real, root);
     }

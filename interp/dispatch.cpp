@@ -14,6 +14,7 @@
 #include "common/log.h"
 #include "interp/module.h"
 #include "interp/py_util.h"
+#include "interp/wsgi.h"
 
 namespace subhttpd::interp {
 namespace {
@@ -57,6 +58,9 @@ public:
             error_text_ = py::take_error_text();
             log::write(log::level::error, "dispatch", in->name(), "cannot make the request object: " + error_text_);
             return 500;
+        }
+        if (p == conf::phase::content && !pr.wsgi.empty()) {
+            return run_wsgi(*in, ctx_, pr, req, error_text_);
         }
         int code = code_ok;
         for (const hosts::handler_entry& h : pr.handlers) {
@@ -457,7 +461,8 @@ outcome dispatcher::run(const conf::config& cfg, std::uint64_t generation, const
         }
         if (!responded) {
             const hosts::phase_route& content = r->at(phase::content);
-            if (r->kind == hosts::route_kind::handler && content.set && !content.handlers.empty()) {
+            if (r->kind == hosts::route_kind::handler && content.set &&
+                (!content.handlers.empty() || !content.wsgi.empty())) {
                 code = rs.run_phase(phase::content);
                 if (interpreter* in = rs.last_interpreter()) {
                     ++in->stats.requests;
@@ -478,7 +483,9 @@ outcome dispatcher::run(const conf::config& cfg, std::uint64_t generation, const
                     out.status = fallback_(ex, redirected, redirected.filename, redirected.path_info);
                     return out;
                 }
-                if (code == code_ok || code == code_done) {
+                if (ex.finished()) {
+                    out.status = ex.status_sent();
+                } else if (code == code_ok || code == code_done) {
                     rs.respond(ex);
                     out.status = rs.ctx().status;
                 } else if (code == code_declined) {

@@ -48,6 +48,7 @@ public:
     virtual void start_stream(int status, std::string_view reason, const header_list& headers) = 0;
     virtual void finish(int status, std::string_view reason, const header_list& headers) = 0;
     virtual bool finished() const = 0;
+    virtual int status_sent() const = 0;  // after finish() or start_stream()
     // Sends `path` as the body (buffered mode): the reactor uses sendfile.
     virtual bool send_file(const std::string& path, std::uint64_t offset, std::uint64_t length) = 0;
 };

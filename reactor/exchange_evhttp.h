@@ -35,7 +35,7 @@ public:
     bool finished() const override { return finished_; }
     bool send_file(const std::string& path, std::uint64_t offset, std::uint64_t length) override;
 
-    int status() const { return status_; }
+    int status_sent() const override { return status_; }
     bool has_host_header() const { return has_host_; }
 
 private:

@@ -160,8 +160,8 @@ TEST_F(merge_test, handler_runs_without_a_file) {
     set_handler(d.settings, {"hello::app"});
     const route r = at("/app/not/there");
     EXPECT_EQ(r.kind, route_kind::handler);
-    EXPECT_EQ(r.filename, "/srv/www/app");
-    EXPECT_EQ(r.path_info, "/not/there");
+    EXPECT_EQ(r.filename, "/srv/www/app/not");
+    EXPECT_EQ(r.path_info, "/there");
     EXPECT_EQ(r.at(phase::content).handlers[0].callable, "app");
     EXPECT_EQ(r.at(phase::content).module_dir, "/srv/www/app");
     // A directory named without '/' goes to the handler, not a redirect.

@@ -152,14 +152,16 @@ TEST_F(path_test, file_with_trailing_slash_has_slash_path_info) {
     EXPECT_EQ(r2.path_info, "/x/");
 }
 
-TEST_F(path_test, missing_components_become_path_info) {
+TEST_F(path_test, first_missing_component_ends_the_filename) {
+    // Apache's walk: the first segment that does not exist still belongs to the
+    // filename (mod_python's publisher relies on it); the rest is path_info.
     const route r = at("/sub/nope/x");
-    EXPECT_EQ(r.filename, "/srv/www/sub");
-    EXPECT_EQ(r.path_info, "/nope/x");
+    EXPECT_EQ(r.filename, "/srv/www/sub/nope");
+    EXPECT_EQ(r.path_info, "/x");
     EXPECT_EQ(r.kind, route_kind::not_found);
     const route r2 = at("/nothing.html");
-    EXPECT_EQ(r2.filename, "/srv/www");
-    EXPECT_EQ(r2.path_info, "/nothing.html");
+    EXPECT_EQ(r2.filename, "/srv/www/nothing.html");
+    EXPECT_EQ(r2.path_info, "");
     EXPECT_EQ(r2.kind, route_kind::not_found);
     EXPECT_EQ(http_status(r2.kind), 404);
 }
@@ -250,7 +252,8 @@ TEST_F(path_test, backslash_never_separates) {
     EXPECT_EQ(r.filename, "/srv/www/a\\b");
     const route esc = at("/..%5c..%5cetc%5cpasswd");
     EXPECT_EQ(esc.uri, "/..\\..\\etc\\passwd");
-    EXPECT_EQ(esc.filename, "/srv/www");
+    EXPECT_EQ(esc.filename, "/srv/www/..\\..\\etc\\passwd");
+    EXPECT_EQ(esc.path_info, "");
     EXPECT_EQ(esc.kind, route_kind::not_found);
 }
 
