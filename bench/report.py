@@ -8,6 +8,7 @@ the plain server is the median of the per-round ratios (same round, same machine
 state), which is why the rounds are interleaved.
 """
 import os
+import re
 import statistics
 import sys
 
@@ -37,6 +38,24 @@ def ms(us):
     return f"{us / 1000:.2f}" if us < 100_000 else f"{us / 1000:.0f}"
 
 
+def merge_notes(per_round):
+    """Notes of several rounds, one entry per kind: "read errors 3/75",
+    "CPU 0 55/43% busy with other processes"; other notes once each."""
+    kinds = {}  # (prefix, suffix) -> numbers, in round order
+    plain = []
+    for note in per_round:
+        if not note or note == "-":
+            continue
+        for item in note.split("; "):
+            m = re.match(r"^(.*\D)?(\d+)(\D*)$", item)
+            if m:
+                kinds.setdefault((m.group(1) or "", m.group(3)), []).append(m.group(2))
+            elif item not in plain:
+                plain.append(item)
+    return [f"{pre}{'/'.join(nums) if len(set(nums)) > 1 else nums[0]}{suf}"
+            for (pre, suf), nums in kinds.items()] + plain
+
+
 def summarise(rows, names):
     plain_by_round = {r["round"]: num(r["cpu"]) for r in rows if r["name"] == "plain" and r["status"] == "ok"}
     out = {}
@@ -56,9 +75,7 @@ def summarise(rows, names):
                 notes.append(f"{len(ok)}/{len(mine)} rounds ok")
         else:
             s["status"] = mine[0]["status"] if mine else "not run"
-        for r in mine:
-            if r["note"] and r["note"] != "-" and r["note"] not in notes:
-                notes.append(r["note"])
+        notes += merge_notes(r["note"] for r in mine)
         s["notes"] = notes
         out[name] = s
     return out

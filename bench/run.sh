@@ -48,9 +48,9 @@ TARGETS=(
   "subhttpd-wsgi|subhttpd, WSGI app"
   "subhttpd-static|subhttpd, static file"
   "subhttpd-vhosts|subhttpd, ${VHOSTS} vhosts / ${VHOSTS} interpreters, round-robin"
-  "apache-modpython|Apache (event, 1 process x 64 threads) + mod_python"
-  "apache-wsgi|Apache (event, 1 process x 64 threads) + mod_wsgi embedded"
-  "uwsgi|uWSGI --http11-socket, 1 process x 64 threads"
+  "apache-modpython|Apache (event, 1 process x ${APACHE_THREADS} threads) + mod_python"
+  "apache-wsgi|Apache (event, 1 process x ${APACHE_THREADS} threads) + mod_wsgi embedded"
+  "uwsgi|uWSGI --http11-socket, 1 process x ${UWSGI_THREADS} threads"
   "gunicorn-sync|gunicorn sync, 1 worker (closes every connection)"
   "gunicorn-gthread|gunicorn gthread, 1 worker x 64 threads"
 )
@@ -239,7 +239,7 @@ spawn() {  # DIR CMD...: start pinned to SERVER_CPU, stdout/stderr to DIR/server
 }
 
 start_plain() {
-  [[ -n $PLAIN_BIN ]] || { SKIP_REASON="plain_evhttp not built"; return 1; }
+  [[ -n $PLAIN_BIN ]] || { SKIP_REASON="failed to start: plain_evhttp not built"; return 1; }
   spawn "$2" "$PLAIN_BIN" "$1"
 }
 
@@ -377,7 +377,8 @@ check_response() {  # PORT: 0 when the target answers 200 "Hello, world!"
     out=$(curl -s --max-time 10 -H "Host: $host" -w '\n%{http_code}' "http://127.0.0.1:$port$URL_PATH" 2>/dev/null)
     code=${out##*$'\n'}
     if [[ $code != 200 || $out != *"Hello, world!"* ]]; then
-      CHECK_ERROR="bad response: HTTP ${code:-none} for Host $host"
+      CHECK_ERROR="HTTP ${code:-none}"
+      ((${#hosts[@]} > 1)) && CHECK_ERROR+=" for Host $host"
       return 1
     fi
   done
@@ -421,7 +422,7 @@ run_one() {  # NAME ROUND
     return
   fi
   if ! check_response "$port"; then
-    log "$name: $CHECK_ERROR"
+    log "$name: bad response: $CHECK_ERROR"
     tail_log "$dir/server.log"; tail_log "$dir/error.log"
     stop_server "$SERVER_PID" "$STOP_SIGNAL"
     CURRENT_PID=""
@@ -442,12 +443,12 @@ run_one() {  # NAME ROUND
     timeout $((WARMUP + 30)) taskset -c "$CLIENT_CPU" wrk -t"$WRK_THREADS" -c"$CONNS" -d"${WARMUP}s" "${lua[@]}" "$url" >"$dir/warmup.txt" 2>&1
   fi
   local t0 t1 out=$dir/wrk.txt
-  local b0 c0 b1 c1 w0 w1
-  b0=$(cpu_busy_ticks "$SERVER_CPU"); c0=$(cpu_busy_ticks "$CLIENT_CPU"); w0=$(date +%s%N)
+  local b0 b1 w0 w1
+  b0=$(cpu_busy_ticks "$SERVER_CPU"); w0=$(date +%s%N)
   t0=$(cpu_ticks "$SERVER_PID")
   timeout $((DURATION + 60)) taskset -c "$CLIENT_CPU" wrk -t"$WRK_THREADS" -c"$CONNS" -d"${DURATION}s" --timeout 5s --latency "${lua[@]}" "$url" >"$out" 2>&1
   t1=$(cpu_ticks "$SERVER_PID")
-  b1=$(cpu_busy_ticks "$SERVER_CPU"); c1=$(cpu_busy_ticks "$CLIENT_CPU"); w1=$(date +%s%N)
+  b1=$(cpu_busy_ticks "$SERVER_CPU"); w1=$(date +%s%N)
   local rss nproc_
   rss=$(rss_kb "$SERVER_PID")
   nproc_=$(descendants "$SERVER_PID" | wc -l)
@@ -465,18 +466,22 @@ run_one() {  # NAME ROUND
     record "$name" "$round" "no result" - - - - - - "see $out"
     return
   fi
-  errs=$(awk '/Socket errors:/ { sub(/^ *Socket errors: */, ""); print }' "$out")
+  # only the non-zero counts: "read 533" (a server closing keep-alive connections)
+  errs=$(awk '/Socket errors:/ {
+      sub(/^ *Socket errors: */, ""); n = split($0, kv, /, */); out = ""
+      for (i = 1; i <= n; i++) { split(kv[i], f, " "); if (f[2] + 0 > 0) out = out (out == "" ? "" : ", ") f[1] " errors " f[2] }
+      print out }' "$out")
   non2xx=$(awk '/Non-2xx or 3xx responses:/ { print $NF }' "$out")
   local note=""
   [[ -n $non2xx ]] && note="$non2xx non-2xx"
-  [[ -n $errs ]] && note="${note:+$note; }socket errors: $errs"
+  [[ -n $errs ]] && note="${note:+$note; }$errs"
   tck=$(getconf CLK_TCK)
   # Other processes on the server's CPU make req/s and latency unreliable (CPU per
   # request much less so): say so when they took more than 5% of it.
   local others
-  others=$(awk -v b="$((b1 - b0))" -v c="$((c1 - c0))" -v s="$((t1 - t0))" -v w="$((w1 - w0))" -v t="$tck" '
+  others=$(awk -v b="$((b1 - b0))" -v s="$((t1 - t0))" -v w="$((w1 - w0))" -v t="$tck" '
     BEGIN {
-      secs = w / 1e9; if (secs <= 0 || b == "" || c == "") exit
+      secs = w / 1e9; if (secs <= 0) exit
       so = (b - s) / t / secs * 100
       if (so > 5) printf "CPU %s %.0f%% busy with other processes", "'"$SERVER_CPU"'", so
     }')

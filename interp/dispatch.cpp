@@ -7,28 +7,44 @@
 #include <unistd.h>
 
 #include <cctype>
-
 #include <optional>
 
 #include "common/http_status.h"
 #include "common/log.h"
 #include "interp/module.h"
+#include "interp/offload_exchange.h"
 #include "interp/py_util.h"
+#include "interp/watchdog.h"
 #include "interp/wsgi.h"
 
 namespace subhttpd::interp {
+
+struct dispatcher::shared {
+    registry& reg;
+    default_handler fallback;
+    executor& exec;
+    std::size_t& in_flight;
+    watchdog wd;
+};
+
 namespace {
 
 constexpr int code_ok = 0;
 constexpr int code_declined = -1;
 constexpr int code_done = -2;
+constexpr int code_suspend = -1000;  // internal: the content handler awaits offload
 constexpr int max_redirects = 10;
 
-// One request's run: owns the ctx, the scope and the error text.
+thread_local thread_states pool_states;  // a pool thread's own thread states
+
+bool is_http_status(int code) { return code >= 100 && code <= 999; }
+
+// One pass of a request through its phases: owns the ctx, the scope and the error text.
 class run_state {
 public:
-    run_state(registry& reg, const conf::config& cfg, std::uint64_t gen, const hosts::route& r, exchange& ex)
-        : reg_(reg) {
+    run_state(dispatcher::shared& sh, const conf::config& cfg, std::uint64_t gen, const hosts::route& r,
+              exchange& ex, thread_states* ts)
+        : sh_(sh), ts_(ts) {
         ctx_.ex = &ex;
         ctx_.cfg = &cfg;
         ctx_.route = &r;
@@ -39,38 +55,147 @@ public:
         ctx_.args = r.args;
         ctx_.debug = r.debug;
         ctx_.handler_name = r.at(conf::phase::content).wsgi.empty() ? "mod_python" : "wsgi-script";
+        if (ts_ != nullptr) {
+            ctx_.on_flush = [this] { start_streaming(); };
+        }
     }
 
     ~run_state() { release(); }
 
-    request_ctx& ctx() { return ctx_; }
+    // Off the loop, a flush sends the headers and what is written so far.
+    void start_streaming() {
+        exchange& ex = *ctx_.ex;
+        if (ex.streaming() || ex.finished()) {
+            return;
+        }
+        if (ctx_.py_req) {
+            export_tables(ctx_.py_req.get(), &ctx_);  // the GIL is held: called from req.write
+        }
+        header_list headers;
+        build_headers(headers, false);
+        ex.start_stream(ctx_.status, reason_for(ctx_.status), headers);
+    }
 
-    // Runs one phase; returns its final code (an HTTP status for errors).
+    request_ctx& ctx() { return ctx_; }
+    interpreter* last_interpreter() const { return last_in_; }
+    const std::string& error_text() const { return error_text_; }
+    std::string& error_text() { return error_text_; }
+
+    // Runs one whole phase (no suspension); returns its final code.
     int run_phase(conf::phase p) {
         const hosts::phase_route& pr = ctx_.route->at(p);
-        interpreter* in = enter(pr.interpreter);
-        if (in == nullptr) {
-            return 500;
-        }
-        ctx_.phase = p;
-        PyObject* req = request_in(*in);
+        PyObject* req = begin_phase(p);
         if (req == nullptr) {
-            error_text_ = py::take_error_text();
-            log::write(log::level::error, "dispatch", in->name(), "cannot make the request object: " + error_text_);
             return 500;
         }
         if (p == conf::phase::content && !pr.wsgi.empty()) {
-            return run_wsgi(*in, ctx_, pr, req, error_text_);
+            return run_wsgi(*last_in_, ctx_, pr, req, error_text_);
         }
         int code = code_ok;
         for (const hosts::handler_entry& h : pr.handlers) {
-            code = call_handler(*in, pr, h, req);
+            code = call_handler(h, req, false);
             if (!continues(p, code)) {
                 break;
             }
         }
         return code;
     }
+
+    // Enters the phase's interpreter and returns its req object (or NULL after logging).
+    PyObject* begin_phase(conf::phase p) {
+        const hosts::phase_route& pr = ctx_.route->at(p);
+        interpreter* in = enter(pr.interpreter);
+        if (in == nullptr) {
+            return nullptr;
+        }
+        ctx_.phase = p;
+        PyObject* req = request_in(*in);
+        if (req == nullptr) {
+            error_text_ = py::take_error_text();
+            log::write(log::level::error, "dispatch", in->name(), "cannot make the request object: " + error_text_);
+        }
+        return req;
+    }
+
+    // Calls one handler. With `may_suspend`, an async handler whose coroutine
+    // awaits offload leaves it in `coro` and returns code_suspend.
+    int call_handler(const hosts::handler_entry& h, PyObject* req, bool may_suspend) {
+        interpreter& in = *last_in_;
+        PyObject* fn = resolve(in, ctx_.route->at(ctx_.phase), h);
+        py::ref result;
+        if (fn != nullptr) {
+            push_dir(in, ctx_.route->at(ctx_.phase).module_dir);
+            bool watched = ts_ == nullptr;
+            if (watched) {
+                sh_.wd.arm(in, static_cast<std::uint64_t>(ctx_.route->handler_timeout.count()));
+            }
+            result = py::ref::steal(PyObject_CallOneArg(fn, req));
+            if (watched && sh_.wd.disarm() && !result) {
+                timed_out_ = true;
+            }
+            pop_dir(in);
+        }
+        if (result && PyCoro_CheckExact(result.get())) {
+            coro = std::move(result);
+            coro_handler = h;
+            return step_coroutine(may_suspend);
+        }
+        return result_code(h, result);
+    }
+
+    // Advances the suspended (or new) coroutine until it ends or awaits offload.
+    int step_coroutine(bool may_suspend) {
+        interpreter& in = *last_in_;
+        for (;;) {
+            push_dir(in, ctx_.route->at(ctx_.phase).module_dir);
+            bool watched = ts_ == nullptr;
+            if (watched) {
+                sh_.wd.arm(in, static_cast<std::uint64_t>(ctx_.route->handler_timeout.count()));
+            }
+            py::ref r = py::ref::steal(PyObject_CallMethod(in.runtime(), "_coro_step", "O", coro.get()));
+            if (watched && sh_.wd.disarm() && !r) {
+                timed_out_ = true;
+            }
+            pop_dir(in);
+            if (!r) {
+                coro.reset();
+                return result_code(coro_handler, r);
+            }
+            PyObject* done = PyTuple_GET_ITEM(r.get(), 0);
+            PyObject* value = PyTuple_GET_ITEM(r.get(), 1);
+            if (done == Py_True) {
+                coro.reset();
+                return result_code(coro_handler, py::ref::borrow(value));
+            }
+            awaiting = py::ref::borrow(value);
+            if (may_suspend) {
+                return code_suspend;
+            }
+            // Already off the loop (or not allowed to suspend): run it right here.
+            py::ref ran = py::ref::steal(PyObject_CallMethod(awaiting.get(), "run", nullptr));
+            awaiting.reset();
+            if (!ran) {
+                return result_code(coro_handler, ran);
+            }
+        }
+    }
+
+    // The offload a suspended coroutine awaits, run on a pool thread.
+    void run_awaited_on_pool(thread_states& ts) {
+        scope s(*last_in_, &ts);
+        py::ref ran = py::ref::steal(PyObject_CallMethod(awaiting.get(), "run", nullptr));
+        if (!ran) {
+            log::write(log::level::error, "dispatch", last_in_->name(), "offload failed: " + py::take_error_text());
+        }
+    }
+
+    void resume_scope() {
+        if (last_in_ != nullptr) {
+            enter_existing(*last_in_);
+        }
+    }
+    void leave_scope() { scope_.reset(); }
+    void drop_awaiting() { awaiting.reset(); }
 
     static bool continues(conf::phase p, int code) {
         switch (p) {
@@ -91,22 +216,34 @@ public:
     // The response the handler built (OK or DONE).
     void respond(exchange& ex) {
         sync_tables();
+        if (ex.finished()) {
+            return;
+        }
         header_list headers;
         build_headers(headers, false);
-        int status = ctx_.status;
-        std::string reason = reason_for(status);
-        ex.finish(status, reason, headers);
+        if (ex.streaming()) {
+            ex.finish(ctx_.status, "", headers);
+            return;
+        }
+        ex.finish(ctx_.status, reason_for(ctx_.status), headers);
     }
 
     // An error status: Apache keeps err_headers_out (and Location for 3xx) only.
     void respond_error(exchange& ex, int status) {
         sync_tables();
+        if (ex.finished()) {
+            return;
+        }
+        if (ex.streaming()) {
+            ex.finish(status, "", {});  // too late to change the status: end the body
+            return;
+        }
         ex.discard_output();
         header_list headers;
         build_headers(headers, true);
         std::string reason(http_reason(status));
         std::string body;
-        if (status >= 400 || (status >= 300 && status < 400)) {
+        if (status >= 300) {
             if (status == 500 && ctx_.debug && !error_text_.empty()) {
                 headers.emplace_back("Content-Type", "text/plain; charset=utf-8");
                 body = "MOD_PYTHON ERROR\n\nProcessId:      " + std::to_string(getpid()) +
@@ -135,8 +272,7 @@ public:
             enter_existing(*e.in);
             py::ref r = py::ref::steal(PyObject_CallOneArg(e.fn.get(), e.data ? e.data.get() : Py_None));
             if (!r) {
-                log::write(log::level::error, "dispatch", e.in->name(),
-                           "cleanup failed: " + py::take_error_text());
+                log::write(log::level::error, "dispatch", e.in->name(), "cleanup failed: " + py::take_error_text());
             }
             e.fn.reset();
             e.data.reset();
@@ -149,10 +285,19 @@ public:
         }
     }
 
-    interpreter* last_interpreter() const { return last_in_; }
-
     // Drops every Python reference this run holds, each in its own interpreter.
     void release() {
+        if (coro || awaiting) {
+            enter_existing(*last_in_);
+            if (coro) {
+                py::ref r = py::ref::steal(PyObject_CallMethod(coro.get(), "close", nullptr));
+                if (!r) {
+                    PyErr_Clear();
+                }
+            }
+            coro.reset();
+            awaiting.reset();
+        }
         if (ctx_.py_req) {
             enter_existing(*ctx_.py_req_interp);
             detach_request(ctx_.py_req.get(), &ctx_);
@@ -168,15 +313,16 @@ public:
         scope_.reset();
     }
 
-    const std::string& error_text() const { return error_text_; }
+    py::ref coro;       // the content handler's coroutine, while it runs
+    py::ref awaiting;   // the _Offload it waits for
+    hosts::handler_entry coro_handler;
 
 private:
     std::string reason_for(int status) const {
         if (!ctx_.status_line.empty()) {
-            // "200 OK" or just a reason
             std::string_view s = ctx_.status_line;
             auto sp = s.find(' ');
-            if (sp != std::string_view::npos && sp == 3 && std::isdigit(static_cast<unsigned char>(s[0]))) {
+            if (sp == 3 && std::isdigit(static_cast<unsigned char>(s[0]))) {
                 return std::string(s.substr(sp + 1));
             }
             return std::string(s);
@@ -229,21 +375,23 @@ private:
 
     interpreter* enter(const std::string& name) {
         std::string err;
-        interpreter* in = reg_.get(name, &err);
+        // Interpreters are made on the loop thread only; a pool job's were made
+        // before it was queued.
+        interpreter* in = ts_ == nullptr ? sh_.reg.get(name, &err) : sh_.reg.find(name);
         if (in == nullptr) {
-            error_text_ = err;
+            error_text_ = err.empty() ? "interpreter " + name + " does not exist" : err;
             return nullptr;
         }
         enter_existing(*in);
         ctx_.main_name = in->name();
         last_in_ = in;
-        in->stats.last_used = py::unix_now();
+        in->stats.last_used.store(py::unix_now());
         return in;
     }
 
     void enter_existing(interpreter& in) {
         if (!scope_) {
-            scope_.emplace(reg_, in);
+            scope_.emplace(in, ts_);
         } else {
             scope_->switch_to(in);
         }
@@ -297,8 +445,8 @@ private:
                 PyDict_SetItemString(env.get(), k.c_str(), vs.get());
             }
         }
-        py::ref r = py::ref::steal(
-            PyObject_CallMethod(in.runtime(), "_prepare_site", "OO", paths.get(), env.get()));
+        py::ref r =
+            py::ref::steal(PyObject_CallMethod(in.runtime(), "_prepare_site", "OO", paths.get(), env.get()));
         if (!r) {
             log::write(log::level::error, "dispatch", in.name(), "site set-up failed: " + py::take_error_text());
         }
@@ -314,17 +462,18 @@ private:
         key += h.callable;
         bool autoreload = ctx_.route->autoreload;
         double now = py::mono_now();
-        auto it = in.callables.find(key);
-        if (it != in.callables.end() && (now < it->second.next_check)) {
-            return it->second.callable.get();
+        {
+            auto it = in.callables.find(key);
+            if (it != in.callables.end() && now < it->second.next_check) {
+                return it->second.callable.get();
+            }
         }
+        // The GIL may pass to another thread inside this call: look the map up again after it.
         py::ref fn = py::ref::steal(PyObject_CallMethod(in.runtime(), "_resolve", "ssss", h.module.c_str(),
                                                         pr.module_dir.c_str(), h.callable.c_str(),
                                                         autoreload ? "1" : ""));
         if (!fn) {
-            if (it != in.callables.end()) {
-                in.callables.erase(it);
-            }
+            in.callables.erase(key);
             return nullptr;
         }
         cached_callable& slot = in.callables[key];
@@ -333,52 +482,47 @@ private:
         return slot.callable.get();
     }
 
-    int call_handler(interpreter& in, const hosts::phase_route& pr, const hosts::handler_entry& h, PyObject* req) {
-        PyObject* fn = resolve(in, pr, h);
-        py::ref result;
-        if (fn != nullptr) {
-            PyObject* dirs = PyObject_GetAttrString(in.runtime(), "_current_dirs");
-            py::ref dirs_ref = py::ref::steal(dirs);
-            py::ref dir = py::ref::steal(py::str(pr.module_dir));
-            if (dirs != nullptr && dir) {
-                PyList_Append(dirs, dir.get());
-            }
-            result = py::ref::steal(PyObject_CallOneArg(fn, req));
-            if (dirs != nullptr && PyList_GET_SIZE(dirs) > 0) {
-                PyList_SetSlice(dirs, PyList_GET_SIZE(dirs) - 1, PyList_GET_SIZE(dirs), nullptr);
-            }
+    static void push_dir(interpreter& in, const std::string& dir) {
+        py::ref dirs = py::ref::steal(PyObject_GetAttrString(in.runtime(), "_current_dirs"));
+        py::ref d = py::ref::steal(py::str(dir));
+        if (dirs && d && PyList_Check(dirs.get())) {
+            PyList_Append(dirs.get(), d.get());
         }
+        PyErr_Clear();
+    }
+
+    static void pop_dir(interpreter& in) {
+        PyObject *t = nullptr, *v = nullptr, *tb = nullptr;
+        PyErr_Fetch(&t, &v, &tb);  // keep the handler's exception
+        py::ref dirs = py::ref::steal(PyObject_GetAttrString(in.runtime(), "_current_dirs"));
+        if (dirs && PyList_Check(dirs.get()) && PyList_GET_SIZE(dirs.get()) > 0) {
+            Py_ssize_t n = PyList_GET_SIZE(dirs.get());
+            PyList_SetSlice(dirs.get(), n - 1, n, nullptr);
+        }
+        PyErr_Clear();
+        PyErr_Restore(t, v, tb);
+    }
+
+    int result_code(const hosts::handler_entry& h, const py::ref& result) {
+        interpreter& in = *last_in_;
         if (result) {
             if (PyLong_Check(result.get())) {
                 return static_cast<int>(PyLong_AsLong(result.get()));
-            }
-            if (PyCoro_CheckExact(result.get())) {
-                return drive_coroutine(in, h, std::move(result));
             }
             error_text_ = "handler " + h.module + "::" + h.callable + " returned an invalid return code: " +
                           std::string(Py_TYPE(result.get())->tp_name) + " (expected an int such as apache.OK)";
             log::write(log::level::error, "dispatch", in.name(), error_text_);
             return 500;
         }
-        return handle_exception(in, h);
-    }
-
-    // An async handler run on the loop without suspension points of its own:
-    // every await must complete synchronously here (offload suspends; see pool).
-    int drive_coroutine(interpreter& in, const hosts::handler_entry& h, py::ref coro) {
-        py::ref r = py::ref::steal(PyObject_CallMethod(in.runtime(), "_run_coroutine", "O", coro.get()));
-        if (!r) {
-            return handle_exception(in, h);
+        if (timed_out_) {
+            timed_out_ = false;
+            error_text_ = py::take_error_text();
+            log::write(log::level::error, "dispatch", in.name(),
+                       std::string(conf::phase_directive(ctx_.phase)) + " " + h.module + "::" + h.callable +
+                           " ran past handler_timeout (" + std::to_string(ctx_.route->handler_timeout.count()) +
+                           " ms) for " + ctx_.uri + " and was interrupted");
+            return 504;
         }
-        if (PyLong_Check(r.get())) {
-            return static_cast<int>(PyLong_AsLong(r.get()));
-        }
-        error_text_ = "handler " + h.module + "::" + h.callable + " returned an invalid return code";
-        log::write(log::level::error, "dispatch", in.name(), error_text_);
-        return 500;
-    }
-
-    int handle_exception(interpreter& in, const hosts::handler_entry& h) {
         module_state* st = get_module_state(in.module());
         if (PyErr_ExceptionMatches(st->server_return)) {
             PyObject *type = nullptr, *value = nullptr, *tb = nullptr;
@@ -415,118 +559,374 @@ private:
         return 500;
     }
 
-    registry& reg_;
+    dispatcher::shared& sh_;
+    thread_states* ts_;
     request_ctx ctx_;
     std::optional<scope> scope_;
     interpreter* last_in_ = nullptr;
     std::string error_text_;
+    bool timed_out_ = false;
 };
 
-bool is_http_status(int code) { return code >= 100 && code <= 999; }
+// One request from start to its `done` call; runs on the loop, or on a pool
+// thread when offloaded, and may pause on the loop while a coroutine awaits.
+class request_job : public std::enable_shared_from_this<request_job> {
+public:
+    request_job(dispatcher::shared& sh, std::shared_ptr<const conf::config> cfg, std::uint64_t gen,
+                hosts::route r, std::unique_ptr<exchange> ex, finished_handler done)
+        : sh_(sh), cfg_(std::move(cfg)), gen_(gen), route_(std::move(r)), real_(std::move(ex)),
+          done_(std::move(done)) {
+        ++sh_.in_flight;
+    }
+
+    ~request_job() {
+        if (sink_) {
+            sink_->real = nullptr;
+        }
+        --sh_.in_flight;
+    }
+
+    void start() {
+        if (route_.offload) {
+            start_offloaded();
+            return;
+        }
+        ex_ = real_.get();
+        step();
+    }
+
+private:
+    enum class stage { pre, content, content_resume, post, finished };
+
+    void start_offloaded() {
+        // Interpreters are made on the loop thread, before the job leaves it.
+        for (const auto& pr : route_.phases) {
+            std::string err;
+            if (pr.set && sh_.reg.get(pr.interpreter, &err) == nullptr) {
+                log::write(log::level::error, "dispatch", pr.interpreter, err);
+                finish_on_loop(500, true);
+                return;
+            }
+        }
+        sink_ = std::make_shared<response_sink>();
+        sink_->real = real_.get();
+        pool_ex_ = std::make_unique<offload_exchange>(*real_, sh_.exec, sink_);
+        ex_ = pool_ex_.get();
+        out_.offloaded = true;
+        auto self = shared_from_this();
+        if (!sh_.exec.submit([self] { self->step(); })) {
+            sink_->abandoned = true;
+            log::write(log::level::warn, "dispatch", "", "worker pool queue full: 503 for " + route_.uri);
+            finish_on_loop(503, true);
+            return;
+        }
+        if (route_.handler_timeout.count() > 0) {
+            timer_ = sh_.exec.schedule(static_cast<std::uint64_t>(route_.handler_timeout.count()),
+                                       [self] { self->on_offload_timeout(); });
+        }
+    }
+
+    // Loop thread: the pool has not answered in time.
+    void on_offload_timeout() {
+        timer_ = 0;
+        if (sink_->abandoned || real_->finished() || real_->streaming()) {
+            return;
+        }
+        sink_->abandoned = true;
+        log::write(log::level::error, "dispatch", route_.at(conf::phase::content).interpreter,
+                   "offloaded handler for " + route_.uri + " ran past handler_timeout (" +
+                       std::to_string(route_.handler_timeout.count()) +
+                       " ms): answered 504; its worker is reused when it returns");
+        answer_plain(504);
+        timed_out_ = true;
+    }
+
+    void answer_plain(int status) {
+        real_->discard_output();
+        std::string reason(http_reason(status));
+        std::string body = "<!DOCTYPE html>\n<html><head><title>" + std::to_string(status) + " " + reason +
+                           "</title></head>\n<body><h1>" + reason + "</h1></body></html>\n";
+        header_list h{{"Content-Type", "text/html; charset=utf-8"}};
+        if (status == 503) {
+            h.emplace_back("Retry-After", "1");
+        }
+        real_->write(body.data(), body.size());
+        real_->finish(status, reason, h);
+    }
+
+    // Loop thread: answers `status` (when nothing was sent) and ends the job.
+    void finish_on_loop(int status, bool answer) {
+        if (answer && !real_->finished()) {
+            answer_plain(status);
+        }
+        out_.status = status;
+        complete();
+    }
+
+    void complete() {
+        if (timed_out_) {
+            out_.status = 504;
+        }
+        if (timer_ != 0) {
+            sh_.exec.cancel(timer_);
+            timer_ = 0;
+        }
+        finished_handler done = std::move(done_);
+        if (done) {
+            done(out_);
+        }
+    }
+
+    thread_states* states() { return sh_.exec.on_pool_thread() ? &pool_states : nullptr; }
+
+    // Runs until the request is finished or its content handler suspends.
+    void step() {
+        if (!rs_) {
+            rs_ = std::make_unique<run_state>(sh_, *cfg_, gen_, *current_route(), *ex_, states());
+        }
+        using conf::phase;
+        for (;;) {
+            const hosts::route& r = *current_route();
+            switch (st_) {
+                case stage::pre: {
+                    static constexpr phase pre[] = {phase::access, phase::authen, phase::authz, phase::fixup};
+                    for (; pre_idx_ < 4; ++pre_idx_) {
+                        phase p = pre[pre_idx_];
+                        if (!r.at(p).set) {
+                            continue;
+                        }
+                        int code = rs_->run_phase(p);
+                        if (code == code_ok || code == code_declined) {
+                            continue;
+                        }
+                        answer(code);
+                        st_ = stage::post;
+                        break;
+                    }
+                    if (st_ == stage::pre) {
+                        st_ = stage::content;
+                    }
+                    break;
+                }
+                case stage::content: {
+                    const hosts::phase_route& content = r.at(phase::content);
+                    if (r.kind != hosts::route_kind::handler || !content.set ||
+                        (content.handlers.empty() && content.wsgi.empty())) {
+                        out_.status = fallback(r);
+                        st_ = stage::post;
+                        break;
+                    }
+                    PyObject* req = rs_->begin_phase(phase::content);
+                    count_request();
+                    if (req == nullptr) {
+                        answer(500);
+                        st_ = stage::post;
+                        break;
+                    }
+                    if (!content.wsgi.empty()) {
+                        int code = run_wsgi(*rs_->last_interpreter(), rs_->ctx(), content, req,
+                                            rs_->error_text());
+                        content_done(code);
+                        break;
+                    }
+                    int code = code_ok;
+                    for (; handler_idx_ < content.handlers.size(); ++handler_idx_) {
+                        code = rs_->call_handler(content.handlers[handler_idx_], req, states() == nullptr);
+                        if (code == code_suspend) {
+                            suspend();
+                            return;
+                        }
+                        if (!run_state::continues(phase::content, code)) {
+                            break;
+                        }
+                    }
+                    content_done(code);
+                    break;
+                }
+                case stage::content_resume: {
+                    const hosts::phase_route& content = r.at(phase::content);
+                    rs_->resume_scope();
+                    int code = rs_->step_coroutine(true);
+                    if (code == code_suspend) {
+                        suspend();
+                        return;
+                    }
+                    st_ = stage::content;
+                    if (run_state::continues(phase::content, code) && handler_idx_ + 1 < content.handlers.size()) {
+                        ++handler_idx_;
+                        PyObject* req = rs_->ctx().py_req.get();
+                        for (; handler_idx_ < content.handlers.size(); ++handler_idx_) {
+                            code = rs_->call_handler(content.handlers[handler_idx_], req, true);
+                            if (code == code_suspend) {
+                                suspend();
+                                return;
+                            }
+                            if (!run_state::continues(phase::content, code)) {
+                                break;
+                            }
+                        }
+                    }
+                    content_done(code);
+                    break;
+                }
+                case stage::post: {
+                    for (phase p : {phase::log, phase::cleanup}) {
+                        if (r.at(p).set) {
+                            rs_->run_phase(p);
+                        }
+                    }
+                    rs_->run_cleanups();
+                    if (out_.interpreter.empty() && rs_->last_interpreter() != nullptr) {
+                        out_.interpreter = rs_->last_interpreter()->name();
+                    }
+                    rs_->release();
+                    st_ = stage::finished;
+                    break;
+                }
+                case stage::finished: {
+                    rs_.reset();
+                    if (states() != nullptr) {
+                        // Leave the pool thread; the loop logs and frees.
+                        auto self = shared_from_this();
+                        sh_.exec.post([self] { self->complete(); });
+                    } else {
+                        complete();
+                    }
+                    return;
+                }
+            }
+        }
+    }
+
+    const hosts::route* current_route() const { return redirected_ ? &*redirected_ : &route_; }
+
+    void count_request() {
+        if (interpreter* in = rs_->last_interpreter()) {
+            ++in->stats.requests;
+            out_.interpreter = in->name();
+        }
+    }
+
+    int fallback(const hosts::route& r) {
+        rs_->leave_scope();  // static files need no Python
+        return sh_.fallback(*ex_, r, rs_->ctx().filename, rs_->ctx().path_info);
+    }
+
+    // The content phase ended with `code`.
+    void content_done(int code) {
+        request_ctx& c = rs_->ctx();
+        if (!c.internal_redirect.empty() && redirects_ < max_redirects && !ex_->streaming()) {
+            ++redirects_;
+            std::string target = c.internal_redirect;
+            rs_->run_cleanups();
+            rs_.reset();
+            ex_->discard_output();
+            hosts::request_line line{ex_->host(), ex_->method(), target};
+            redirected_ = hosts::resolve(*cfg_, line);
+            rs_ = std::make_unique<run_state>(sh_, *cfg_, gen_, *redirected_, *ex_, states());
+            st_ = stage::pre;
+            pre_idx_ = 0;
+            handler_idx_ = 0;
+            return;
+        }
+        if (ex_->finished()) {
+            out_.status = ex_->status_sent();
+        } else if (code == code_ok || code == code_done) {
+            rs_->respond(*ex_);
+            out_.status = c.status;
+        } else if (code == code_declined) {
+            out_.status = fallback(*current_route());
+        } else {
+            answer(code);
+        }
+        st_ = stage::post;
+    }
+
+    // A pre-phase or content phase ended the request with `code`.
+    void answer(int code) {
+        if (code == code_done) {
+            rs_->respond(*ex_);
+            out_.status = rs_->ctx().status;
+            return;
+        }
+        if (!is_http_status(code)) {
+            code = 500;
+        }
+        if (code == 500) {
+            rs_->count_error();
+        }
+        rs_->respond_error(*ex_, code);
+        out_.status = code;
+    }
+
+    // The coroutine awaits an offload: run it on the pool, resume on the loop.
+    void suspend() {
+        st_ = stage::content_resume;
+        rs_->leave_scope();
+        auto self = shared_from_this();
+        bool queued = sh_.exec.submit([self] {
+            self->rs_->run_awaited_on_pool(pool_states);
+            self->sh_.exec.post([self] {
+                self->rs_->resume_scope();
+                self->rs_->drop_awaiting();
+                self->rs_->leave_scope();
+                self->step();
+            });
+        });
+        if (!queued) {
+            // Queue full: the awaited call fails inside the coroutine.
+            rs_->resume_scope();
+            py::ref r = py::ref::steal(PyObject_CallMethod(rs_->awaiting.get(), "fail_busy", nullptr));
+            if (!r) {
+                PyErr_Clear();
+            }
+            rs_->drop_awaiting();
+            rs_->leave_scope();
+            step();
+        }
+    }
+
+    dispatcher::shared& sh_;
+    std::shared_ptr<const conf::config> cfg_;
+    std::uint64_t gen_;
+    hosts::route route_;
+    std::optional<hosts::route> redirected_;
+    std::unique_ptr<exchange> real_;
+    std::unique_ptr<offload_exchange> pool_ex_;
+    std::shared_ptr<response_sink> sink_;
+    exchange* ex_ = nullptr;
+    finished_handler done_;
+    std::unique_ptr<run_state> rs_;
+    stage st_ = stage::pre;
+    std::size_t pre_idx_ = 0;
+    std::size_t handler_idx_ = 0;
+    int redirects_ = 0;
+    std::uint64_t timer_ = 0;
+    bool timed_out_ = false;  // loop thread only
+    outcome out_;
+};
 
 }  // namespace
 
-outcome dispatcher::run(const conf::config& cfg, std::uint64_t generation, const hosts::route& first,
-                        exchange& ex) {
-    outcome out;
-    const hosts::route* r = &first;
-    hosts::route redirected;  // storage for internal redirects
-    for (int depth = 0;; ++depth) {
-        run_state rs(reg_, cfg, generation, *r, ex);
-        bool responded = false;
-        int code = code_ok;
-        using conf::phase;
-        for (phase p : {phase::access, phase::authen, phase::authz, phase::fixup}) {
-            if (!r->at(p).set) {
-                continue;
-            }
-            code = rs.run_phase(p);
-            if (code == code_ok || code == code_declined) {
-                continue;
-            }
-            if (code == code_done) {
-                rs.respond(ex);
-            } else {
-                if (!is_http_status(code)) {
-                    code = 500;
-                }
-                if (code == 500) {
-                    rs.count_error();
-                }
-                rs.respond_error(ex, code);
-            }
-            responded = true;
-            out.status = ex.finished() ? (code == code_done ? rs.ctx().status : code) : 500;
-            break;
-        }
-        if (!responded) {
-            const hosts::phase_route& content = r->at(phase::content);
-            if (r->kind == hosts::route_kind::handler && content.set &&
-                (!content.handlers.empty() || !content.wsgi.empty())) {
-                code = rs.run_phase(phase::content);
-                if (interpreter* in = rs.last_interpreter()) {
-                    ++in->stats.requests;
-                    out.interpreter = in->name();
-                }
-                if (!rs.ctx().internal_redirect.empty() && depth < max_redirects) {
-                    std::string target = rs.ctx().internal_redirect;
-                    rs.run_cleanups();
-                    rs.release();
-                    ex.discard_output();
-                    hosts::request_line line{ex.host(), ex.method(), target};
-                    redirected = hosts::resolve(cfg, line);
-                    r = &redirected;
-                    if (redirected.kind == hosts::route_kind::handler || redirected.kind ==
-                                                                             hosts::route_kind::static_file) {
-                        continue;
-                    }
-                    out.status = fallback_(ex, redirected, redirected.filename, redirected.path_info);
-                    return out;
-                }
-                if (ex.finished()) {
-                    out.status = ex.status_sent();
-                } else if (code == code_ok || code == code_done) {
-                    rs.respond(ex);
-                    out.status = rs.ctx().status;
-                } else if (code == code_declined) {
-                    out.status = fallback_(ex, *r, rs.ctx().filename, rs.ctx().path_info);
-                } else {
-                    if (!is_http_status(code)) {
-                        code = 500;
-                    }
-                    if (code == 500) {
-                        rs.count_error();
-                    }
-                    rs.respond_error(ex, code);
-                    out.status = code;
-                }
-            } else {
-                out.status = fallback_(ex, *r, rs.ctx().filename, rs.ctx().path_info);
-            }
-        }
-        for (phase p : {phase::log, phase::cleanup}) {
-            if (r->at(p).set) {
-                rs.run_phase(p);
-            }
-        }
-        rs.run_cleanups();
-        if (out.interpreter.empty() && rs.last_interpreter() != nullptr) {
-            out.interpreter = rs.last_interpreter()->name();
-        }
-        return out;
-    }
+dispatcher::dispatcher(registry& reg, default_handler fallback, executor& exec)
+    : shared_(new shared{reg, std::move(fallback), exec, in_flight_, {}}) {}
+
+dispatcher::~dispatcher() = default;
+
+void dispatcher::start(std::shared_ptr<const conf::config> cfg, std::uint64_t generation, hosts::route r,
+                       std::unique_ptr<exchange> ex, finished_handler done) {
+    auto job = std::make_shared<request_job>(*shared_, std::move(cfg), generation, std::move(r), std::move(ex),
+                                             std::move(done));
+    job->start();
 }
 
-std::string dispatcher::run_import(const std::string& interp_name, const conf::site& site, const std::string& entry,
-                                   std::uint64_t generation, const conf::config& cfg) {
-    (void)generation;
-    (void)cfg;
+std::string dispatcher::run_import(const std::string& interp_name, const conf::site& site, const std::string& entry) {
     std::string err;
-    interpreter* in = reg_.get(interp_name, &err);
+    interpreter* in = shared_->reg.get(interp_name, &err);
     if (in == nullptr) {
         return err;
     }
-    scope s(reg_, *in);
+    scope s(*in);
     std::string module = entry, callable;
     if (auto pos = entry.find("::"); pos != std::string::npos) {
         module = entry.substr(0, pos);

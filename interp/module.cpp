@@ -10,6 +10,7 @@
 
 #include <cctype>
 #include <cstring>
+#include <utility>
 
 #include "common/log.h"
 #include "interp/py_util.h"
@@ -399,7 +400,19 @@ PyObject* req_write(PyObject* o, PyObject* const* args, Py_ssize_t nargs, PyObje
         PyErr_SetString(PyExc_TypeError, "write() needs the data to write");
         return nullptr;
     }
-    (void)kwnames;  // flush=: output of an inline handler leaves when the loop resumes
+    // flush=1 (mod_python's default) streams when the request runs off the loop;
+    // inline, output leaves when the handler returns (the loop is busy until then).
+    bool flush = true;
+    if (nargs >= 2) {
+        flush = PyObject_IsTrue(args[1]) != 0;
+    }
+    if (kwnames != nullptr) {
+        for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(kwnames); ++i) {
+            if (PyUnicode_CompareWithASCIIString(PyTuple_GET_ITEM(kwnames, i), "flush") == 0) {
+                flush = PyObject_IsTrue(args[nargs + i]) != 0;
+            }
+        }
+    }
     PyObject* data = args[0];
     if (PyUnicode_Check(data)) {
         Py_ssize_t n = 0;
@@ -419,12 +432,17 @@ PyObject* req_write(PyObject* o, PyObject* const* args, Py_ssize_t nargs, PyObje
         c.ex->write(static_cast<const char*>(view.buf), static_cast<std::size_t>(view.len));
         PyBuffer_Release(&view);
     }
+    if (flush && c.on_flush) {
+        c.on_flush();
+    }
     Py_RETURN_NONE;
 }
 
 PyObject* req_flush(PyObject* o, PyObject*) {
     REQ_ALIVE(o);
-    (void)c;
+    if (c.on_flush) {
+        c.on_flush();
+    }
     Py_RETURN_NONE;
 }
 
@@ -894,6 +912,11 @@ int module_traverse(PyObject* m, visitproc visit, void* arg) {
     Py_VISIT(st->table_type);
     Py_VISIT(st->server_return);
     Py_VISIT(st->interp_name);
+    if (st->wsgi != nullptr) {
+        if (int r = wsgi_state_traverse(st->wsgi, visit, arg)) {
+            return r;
+        }
+    }
     return 0;
 }
 
@@ -905,6 +928,7 @@ int module_clear(PyObject* m) {
     Py_CLEAR(st->server_return);
     Py_CLEAR(st->interp_name);
     Py_CLEAR(st->str_items);
+    wsgi_state_free(std::exchange(st->wsgi, nullptr));
     return 0;
 }
 

@@ -13,6 +13,8 @@ extern "C" PyObject* PyInit_subhttpd();
 
 namespace subhttpd::interp {
 
+struct wsgi_state;  // interp/wsgi.cpp: the WSGI adapter's per-interpreter cache
+
 struct module_state {
     PyTypeObject* request_type;
     PyObject* runtime;        // the `_subhttpd` module of this interpreter
@@ -20,7 +22,12 @@ struct module_state {
     PyObject* server_return;  // _subhttpd.SERVER_RETURN
     PyObject* interp_name;    // str
     PyObject* str_items;      // "_items", interned
+    wsgi_state* wsgi;         // made on the first WSGI request; owned here
 };
+
+// Defined in interp/wsgi.cpp; module traverse/clear call them.
+int wsgi_state_traverse(wsgi_state* ws, visitproc visit, void* arg);
+void wsgi_state_free(wsgi_state* ws);
 
 module_state* get_module_state(PyObject* module);
 void set_interpreter_name(PyObject* module, const std::string& name);

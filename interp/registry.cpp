@@ -1,5 +1,7 @@
 #include "interp/registry.h"
 
+#include <mutex>
+
 #include "common/log.h"
 #include "interp/module.h"
 #include "interp/py_util.h"
@@ -7,6 +9,12 @@
 namespace subhttpd::interp {
 using py::take_error_text;
 using py::unix_now;
+
+namespace {
+thread_local bool gil_held_ = false;
+}  // namespace
+
+bool gil_held_here() { return gil_held_; }
 
 registry::~registry() = default;
 
@@ -41,6 +49,7 @@ std::string registry::start(const runtime_settings& settings) {
         return err;
     }
     main_ = in.get();
+    std::unique_lock<std::shared_mutex> g(mu_);
     by_name_.emplace(main_interpreter_name, std::move(in));
     return "";
 }
@@ -77,6 +86,7 @@ std::string registry::setup(interpreter& in) {
 }
 
 interpreter* registry::find(const std::string& name) const {
+    std::shared_lock<std::shared_mutex> g(mu_);
     auto it = by_name_.find(name);
     return it == by_name_.end() ? nullptr : it->second.get();
 }
@@ -140,6 +150,7 @@ interpreter* registry::get(const std::string& name, std::string* error) {
     log::write(log::level::info, "interp", name,
                "created in " + std::to_string(static_cast<int>(in->stats.create_ms * 1000) / 1000.0).substr(0, 6) + " ms");
     interpreter* raw = in.get();
+    std::unique_lock<std::shared_mutex> g(mu_);
     by_name_.emplace(name, std::move(in));
     return raw;
 }
@@ -155,7 +166,7 @@ void registry::run_exit_hooks() {
         return;
     }
     for (auto& [name, in] : by_name_) {
-        scope s(*this, *in);
+        scope s(*in);
         py::ref r = py::ref::steal(PyObject_CallMethod(in->runtime(), "_run_exit_hooks", nullptr));
         if (!r) {
             log::write(log::level::error, "interp", name, take_error_text());
@@ -163,19 +174,31 @@ void registry::run_exit_hooks() {
     }
 }
 
-scope::scope(registry& reg, interpreter& in) : reg_(reg), cur_(&in) {
-    if (reg_.gil_held_) {
-        outer_ = PyThreadState_Swap(in.loop_tstate());
+PyThreadState* thread_states::get(interpreter& in) {
+    auto it = map_.find(in.state());
+    if (it != map_.end()) {
+        return it->second;
+    }
+    PyThreadState* ts = PyThreadState_New(in.state());
+    map_.emplace(in.state(), ts);
+    return ts;
+}
+
+PyThreadState* scope::state_for(interpreter& in) const { return ts_ ? ts_->get(in) : in.loop_tstate(); }
+
+scope::scope(interpreter& in, thread_states* ts) : cur_(&in), ts_(ts) {
+    if (gil_held_) {
+        outer_ = PyThreadState_Swap(state_for(in));
     } else {
-        PyEval_RestoreThread(in.loop_tstate());
-        reg_.gil_held_ = true;
+        PyEval_RestoreThread(state_for(in));
+        gil_held_ = true;
         took_gil_ = true;
     }
 }
 
 void scope::switch_to(interpreter& in) {
     if (&in != cur_) {
-        PyThreadState_Swap(in.loop_tstate());
+        PyThreadState_Swap(state_for(in));
         cur_ = &in;
     }
 }
@@ -183,7 +206,7 @@ void scope::switch_to(interpreter& in) {
 scope::~scope() {
     if (took_gil_) {
         PyEval_SaveThread();
-        reg_.gil_held_ = false;
+        gil_held_ = false;
     } else {
         PyThreadState_Swap(outer_);
     }

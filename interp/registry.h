@@ -7,7 +7,9 @@
 // Owned by the reactor; only the loop thread calls registry and scope.
 #include <Python.h>
 
+#include <atomic>
 #include <chrono>
+#include <shared_mutex>
 #include <functional>
 #include <map>
 #include <memory>
@@ -22,11 +24,11 @@ namespace subhttpd::interp {
 inline constexpr const char* main_interpreter_name = "main_interpreter";
 
 struct interp_stats {
-    std::uint64_t requests = 0;
-    std::uint64_t errors = 0;
-    double created = 0;    // unix time
-    double last_used = 0;  // unix time
-    double create_ms = 0;  // how long the interpreter took to make
+    std::atomic<std::uint64_t> requests{0};
+    std::atomic<std::uint64_t> errors{0};
+    std::atomic<double> last_used{0};  // unix time
+    double created = 0;                // unix time
+    double create_ms = 0;              // how long the interpreter took to make
 };
 
 // A handler callable resolved once and re-checked for autoreload at most once a second.
@@ -46,7 +48,7 @@ public:
 
     interp_stats stats;
     std::unordered_map<std::string, cached_callable> callables;  // GIL held
-    std::map<std::string, std::uint64_t> prepared_sites;       // site key -> config generation
+    std::map<std::string, std::uint64_t> prepared_sites;       // GIL held: site -> config generation
 
 private:
     friend class registry;
@@ -75,8 +77,9 @@ public:
     bool started() const { return main_ != nullptr; }
 
     // The interpreter called `name`, made on first use. nullptr with `error` set
-    // when it cannot be made. Callable with or without a scope active.
+    // when it cannot be made. Loop thread, with or without a scope active.
     interpreter* get(const std::string& name, std::string* error);
+    // An interpreter that exists already. Any thread.
     interpreter* find(const std::string& name) const;
     interpreter& main() { return *main_; }
     void for_each(const std::function<void(interpreter&)>& fn);
@@ -86,21 +89,29 @@ public:
     // subinterpreter can hang, and the process is about to exit anyway).
     void run_exit_hooks();
 
-    bool gil_held() const { return gil_held_; }
-
 private:
-    friend class scope;
     std::string setup(interpreter& in);
     runtime_settings settings_;
+    mutable std::shared_mutex mu_;  // by_name_: written by the loop, read by pool threads
     std::unordered_map<std::string, std::unique_ptr<interpreter>> by_name_;
     interpreter* main_ = nullptr;
-    bool gil_held_ = false;
 };
 
-// Holds the GIL with `in`'s loop thread state; restores the previous state on exit.
+// A pool thread's own thread states, one per interpreter it has entered, made
+// lazily with PyThreadState_New (never PyGILState for subinterpreters).
+class thread_states {
+public:
+    PyThreadState* get(interpreter& in);
+
+private:
+    std::unordered_map<PyInterpreterState*, PyThreadState*> map_;
+};
+
+// Holds the GIL with this thread's state for `in` (the loop's own, or a pool
+// thread's from `ts`); restores the previous state on exit. Nests.
 class scope {
 public:
-    scope(registry& reg, interpreter& in);
+    scope(interpreter& in, thread_states* ts = nullptr);
     ~scope();
     scope(const scope&) = delete;
     scope& operator=(const scope&) = delete;
@@ -108,10 +119,14 @@ public:
     interpreter& current() const { return *cur_; }
 
 private:
-    registry& reg_;
+    PyThreadState* state_for(interpreter& in) const;
     interpreter* cur_;
+    thread_states* ts_;
     PyThreadState* outer_ = nullptr;  // state to return to when nested
     bool took_gil_ = false;
 };
+
+// Does this thread hold the GIL through a scope?
+bool gil_held_here();
 
 }  // namespace subhttpd::interp

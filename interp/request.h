@@ -7,6 +7,7 @@
 #include <Python.h>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -59,6 +60,10 @@ struct request_ctx {
     bool tables_exported = true;
 
     std::vector<cleanup_entry> cleanups;
+
+    // Set when the request runs off the loop: req.write(flush=1) / req.flush()
+    // start a streamed response here (headers fixed at that moment).
+    std::function<void()> on_flush;
 
     // the current Python req object and its interpreter
     py::ref py_req;

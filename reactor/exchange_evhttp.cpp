@@ -49,7 +49,29 @@ void addr_text(const sockaddr_storage& ss, std::string& ip, std::uint16_t& port)
     }
 }
 
+void on_connection_close(evhttp_connection*, void* arg) noexcept {
+    static_cast<evhttp_exchange*>(arg)->connection_closed();
+}
+
 }  // namespace
+
+evhttp_exchange::~evhttp_exchange() { forget_connection(); }
+
+void evhttp_exchange::forget_connection() {
+    if (conn_ != nullptr) {
+        evhttp_connection_set_closecb(conn_, nullptr, nullptr);
+        conn_ = nullptr;
+    }
+}
+
+void evhttp_exchange::connection_closed() {
+    conn_ = nullptr;
+    req_ = nullptr;
+    finished_ = true;
+    if (status_ == 0) {
+        status_ = 499;  // the client went away before the answer (nginx's figure)
+    }
+}
 
 evhttp_exchange::evhttp_exchange(evhttp_request* req, std::string_view scheme)
     : req_(req),
@@ -66,6 +88,10 @@ evhttp_exchange::evhttp_exchange(evhttp_request* req, std::string_view scheme)
         has_host_ = true;
     }
     peer_.scheme = std::string(scheme);
+    conn_ = evhttp_request_get_connection(req);
+    if (conn_ != nullptr) {
+        evhttp_connection_set_closecb(conn_, on_connection_close, this);
+    }
 }
 
 const interp::header_list& evhttp_exchange::request_headers() const {
@@ -101,15 +127,21 @@ const interp::peer_info& evhttp_exchange::peer() const {
     return peer_;
 }
 
-std::size_t evhttp_exchange::body_remaining() const { return evbuffer_get_length(in_); }
+std::size_t evhttp_exchange::body_remaining() const { return req_ ? evbuffer_get_length(in_) : 0; }
 
 std::size_t evhttp_exchange::read_body(char* dst, std::size_t n) {
+    if (req_ == nullptr) {
+        return 0;
+    }
     int got = evbuffer_remove(in_, dst, n);
     return got < 0 ? 0 : static_cast<std::size_t>(got);
 }
 
 std::size_t evhttp_exchange::read_body_line(std::string& out, std::size_t limit) {
     out.clear();
+    if (req_ == nullptr) {
+        return 0;
+    }
     std::size_t avail = evbuffer_get_length(in_);
     if (avail == 0 || limit == 0) {
         return 0;
@@ -126,7 +158,7 @@ std::size_t evhttp_exchange::read_body_line(std::string& out, std::size_t limit)
 }
 
 void evhttp_exchange::write(const char* data, std::size_t n) {
-    if (n == 0 || finished_) {
+    if (n == 0 || finished_ || req_ == nullptr) {
         return;
     }
     written_ += n;
@@ -141,7 +173,7 @@ void evhttp_exchange::write(const char* data, std::size_t n) {
 }
 
 void evhttp_exchange::discard_output() {
-    if (!streaming_) {
+    if (!streaming_ && req_ != nullptr) {
         evbuffer_drain(out_, evbuffer_get_length(out_));
         written_ = 0;
     }
@@ -155,7 +187,7 @@ void evhttp_exchange::set_headers(const interp::header_list& headers) {
 }
 
 void evhttp_exchange::start_stream(int status, std::string_view reason, const interp::header_list& headers) {
-    if (streaming_ || finished_) {
+    if (streaming_ || finished_ || req_ == nullptr) {
         return;
     }
     set_headers(headers);
@@ -173,6 +205,8 @@ void evhttp_exchange::finish(int status, std::string_view reason, const interp::
         return;
     }
     finished_ = true;
+    // After the reply evhttp may free the request and the connection at any time.
+    forget_connection();
     if (streaming_) {
         evhttp_send_reply_end(req_);
         return;
@@ -184,6 +218,9 @@ void evhttp_exchange::finish(int status, std::string_view reason, const interp::
 }
 
 bool evhttp_exchange::send_file(const std::string& path, std::uint64_t offset, std::uint64_t length) {
+    if (finished_ || req_ == nullptr) {
+        return true;
+    }
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         return false;

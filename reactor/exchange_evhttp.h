@@ -14,6 +14,14 @@ namespace subhttpd::reactor {
 class evhttp_exchange final : public interp::exchange {
 public:
     evhttp_exchange(evhttp_request* req, std::string_view scheme);
+    ~evhttp_exchange() override;
+    evhttp_exchange(const evhttp_exchange&) = delete;
+    evhttp_exchange& operator=(const evhttp_exchange&) = delete;
+
+    // The client closed the connection before the answer: evhttp frees the
+    // request, so every later response step is dropped.
+    void connection_closed();
+    bool gone() const { return req_ == nullptr; }
 
     std::string_view method() const override { return method_; }
     std::string_view target() const override { return target_; }
@@ -41,7 +49,10 @@ public:
 private:
     void set_headers(const interp::header_list& headers);
 
+    void forget_connection();
+
     evhttp_request* req_;
+    evhttp_connection* conn_ = nullptr;
     std::string method_;
     std::string target_;
     std::string protocol_;

@@ -15,6 +15,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <map>
@@ -25,6 +27,7 @@
 #include "interp/registry.h"
 #include "reactor/exchange_evhttp.h"
 #include "reactor/listeners.h"
+#include "reactor/pool.h"
 #include "reactor/static_files.h"
 
 namespace subhttpd::reactor {
@@ -43,7 +46,10 @@ struct server::impl {
     std::shared_ptr<const conf::config> cfg;
     std::uint64_t generation = 0;
     interp::registry reg;
+    std::unique_ptr<loop_executor> exec;
     std::unique_ptr<interp::dispatcher> disp;
+    event* stop_timer = nullptr;
+    double stop_deadline = 0;
     listener_set listeners;
     std::vector<event*> signal_events;
     bool stopping = false;
@@ -53,6 +59,9 @@ struct server::impl {
     ~impl() {
         for (event* e : signal_events) {
             event_free(e);
+        }
+        if (stop_timer != nullptr) {
+            event_free(stop_timer);
         }
         listeners.close_all(http);
         if (http != nullptr) {
@@ -105,7 +114,7 @@ struct server::impl {
                 if (seen) {
                     continue;
                 }
-                std::string err = disp->run_import(interp_name, s, entry, generation, c);
+                std::string err = disp->run_import(interp_name, s, entry);
                 if (!err.empty()) {
                     log::write(log::level::error, "import", interp_name, "import " + entry + " failed: " + err);
                 } else {
@@ -147,16 +156,8 @@ struct server::impl {
                     static_cast<unsigned long long>(generation), why);
     }
 
-    void stop() {
-        if (stopping) {
-            return;
-        }
-        stopping = true;
-        log::write(log::level::notice, "server", "", "stopping: no new connections");
-        listeners.close_all(http);
-        reg.run_exit_hooks();
-        event_base_loopexit(base, nullptr);
-    }
+    void stop();
+    void check_stopped();
 
     void access_line(const evhttp_exchange& ex, int status, const std::string& interp, double t0) {
         if (!log::access_enabled()) {
@@ -188,35 +189,73 @@ struct server::impl {
     void handle(evhttp_request* req) {
         double t0 = mono_now();
         ++requests;
-        std::shared_ptr<const conf::config> snap = cfg;  // kept for this request
-        evhttp_exchange ex(req, "http");
-        int status = 0;
-        std::string interp_name;
-        if (!ex.has_host_header() && ex.protocol() == "HTTP/1.1") {
-            send_error(ex, 400);
-            status = 400;
-        } else {
-            hosts::request_line line{ex.host(), ex.method(), ex.target()};
-            hosts::route r = hosts::resolve(*snap, line);
-            bool python = false;
-            for (const auto& pr : r.phases) {
-                python = python || pr.set;
-            }
-            if (python) {
-                interp::outcome o = disp->run(*snap, generation, r, ex);
-                status = o.status;
-                interp_name = o.interpreter;
-            } else {
-                status = serve_default(ex, r, r.filename, r.path_info);
-            }
+        auto ex = std::make_unique<evhttp_exchange>(req, "http");
+        if (!ex->has_host_header() && ex->protocol() == "HTTP/1.1") {
+            send_error(*ex, 400);
+            access_line(*ex, 400, "", t0);
+            return;
         }
-        if (!ex.finished()) {
-            send_error(ex, 500);
-            status = 500;
+        std::shared_ptr<const conf::config> snap = cfg;  // this request keeps its snapshot
+        hosts::request_line line{ex->host(), ex->method(), ex->target()};
+        hosts::route r = hosts::resolve(*snap, line);
+        bool python = false;
+        for (const auto& pr : r.phases) {
+            python = python || pr.set;
         }
-        access_line(ex, status, interp_name, t0);
+        if (!python) {
+            int status = serve_default(*ex, r, r.filename, r.path_info);
+            access_line(*ex, status, "", t0);
+            return;
+        }
+        evhttp_exchange* raw = ex.get();
+        disp->start(std::move(snap), generation, std::move(r), std::move(ex),
+                    [this, raw, t0](const interp::outcome& o) {
+                        if (!raw->finished()) {
+                            send_error(*raw, 500);
+                        }
+                        access_line(*raw, o.status != 0 ? o.status : raw->status_sent(), o.interpreter, t0);
+                        if (stopping) {
+                            check_stopped();
+                        }
+                    });
     }
 };
+
+void server::impl::stop() {
+    if (stopping) {
+        return;
+    }
+    stopping = true;
+    log::write(log::level::notice, "server", "", "stopping: no new connections; finishing requests in flight");
+    listeners.close_all(http);
+    stop_deadline = mono_now() + static_cast<double>(cfg->server.shutdown_grace.count()) / 1000.0;
+    check_stopped();
+}
+
+namespace {
+void on_stop_timer(evutil_socket_t, short, void* arg) noexcept {
+    static_cast<server::impl*>(arg)->check_stopped();
+}
+}  // namespace
+
+// Exits the loop once nothing is in flight, or when shutdown_grace has passed.
+void server::impl::check_stopped() {
+    bool idle = disp->in_flight() == 0;
+    if (!idle && mono_now() < stop_deadline) {
+        if (stop_timer == nullptr) {
+            stop_timer = evtimer_new(base, on_stop_timer, this);
+        }
+        timeval tv{0, 50 * 1000};
+        evtimer_add(stop_timer, &tv);
+        return;
+    }
+    if (!idle) {
+        log::writef(log::level::warn, "server", "%zu request(s) still running after shutdown_grace",
+                    disp->in_flight());
+    }
+    reg.run_exit_hooks();
+    event_base_loopexit(base, nullptr);
+}
 
 namespace {
 
@@ -298,7 +337,9 @@ std::string server::start() {
     if (!err.empty()) {
         return err;
     }
-    s.disp = std::make_unique<interp::dispatcher>(s.reg, serve_default);
+    unsigned threads = r.cfg->server.pool_threads;
+    s.exec = std::make_unique<loop_executor>(s.base, threads, static_cast<std::size_t>(threads) * 16);
+    s.disp = std::make_unique<interp::dispatcher>(s.reg, serve_default, *s.exec);
     err = s.apply(r.cfg);
     if (!err.empty()) {
         return err;
@@ -319,7 +360,10 @@ int server::run() {
     impl& s = *impl_;
     event_base_dispatch(s.base);
     log::write(log::level::notice, "server", "", "stopped");
-    return 0;
+    // Pool threads still inside a handler cannot be joined, and ending
+    // subinterpreters can hang (CPython issue 122517): leave without finalising.
+    std::fflush(nullptr);
+    std::_Exit(0);
 }
 
 }  // namespace subhttpd::reactor

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Installs the Debian packages subhttpd needs to build and test, when missing.
-# Usage: scripts/deps.sh [build|test]   (test = build + what the test suite uses)
+# Usage: scripts/deps.sh [build|test|fuzz]   (test = build + what the test suite uses;
+#        fuzz = build + Debian's clang and its libFuzzer/sanitizer runtimes)
 set -euo pipefail
 
 want=(build-essential cmake pkg-config libevent-dev python3-dev libtoml11-dev libsystemd-dev)
 if [[ "${1:-build}" == test ]]; then
   want+=(googletest libgtest-dev libbenchmark-dev python3-pytest python3-flask python3-django nginx wrk curl)
+elif [[ "${1:-build}" == fuzz ]]; then
+  want+=(clang libclang-rt-14-dev)
 fi
 
 missing=()

@@ -99,6 +99,12 @@ class SERVER_RETURN(Exception):
     """raise apache.SERVER_RETURN(code) ends the phase with `code`."""
 
 
+class HandlerTimeout(BaseException):
+    """Raised inside a handler that holds the loop past its handler_timeout.
+
+    A BaseException, so that `except Exception:` in the handler does not swallow it."""
+
+
 class table(object):
     """mod_python's table: a case-insensitive multi-map of str to str.
 
@@ -329,12 +335,13 @@ class _LogStream(object):
 
 def _exported_names():
     names = [n for n in globals() if n.isupper() and not n.startswith("_")]
-    return names + ["SERVER_RETURN", "table"]
+    return names + ["SERVER_RETURN", "table", "offload", "HandlerTimeout"]
 
 
 def _init_interpreter(name, native):
-    global _native
+    global _native, _loop_thread
     _native = native
+    _loop_thread = _threading.get_ident()
     _sys.stdout = _LogStream("info")
     _sys.stderr = _LogStream("error")
     _sys.argv = ["mod_python"]
@@ -433,6 +440,10 @@ def _load_file(path, entry):
     digest = _hashlib.md5(path.encode("utf-8", "surrogateescape")).hexdigest()
     modname = "_mp_" + digest
     spec = _ilu.spec_from_file_location(modname, path)
+    if spec is None and not path.endswith(".py"):
+        # mod_wsgi's .wsgi scripts: Python source under another suffix.
+        from importlib.machinery import SourceFileLoader
+        spec = _ilu.spec_from_file_location(modname, path, loader=SourceFileLoader(modname, path))
     if spec is None:
         raise ImportError("cannot import %s" % path, path=path)
     module = _ilu.module_from_spec(spec)
@@ -787,6 +798,78 @@ def _extend_request_type(t):
                                            self.uri, self.args, None))
 
 
+_loop_thread = None  # the loop thread's id, recorded at interpreter set-up
+
+
+class _Offload(object):
+    """What subhttpd.offload(fn, *args, **kwargs) returns.
+
+    `await` it in an async handler: fn runs on the worker pool in this
+    interpreter while the loop serves other requests, and the handler resumes on
+    the loop with fn's result (or its exception raised at the await). Off the loop
+    (a block with offload = true) `.result()` runs fn right away and returns it."""
+
+    __slots__ = ("fn", "args", "kwargs", "done", "value", "error")
+
+    def __init__(self, fn, args, kwargs):
+        self.fn = fn
+        self.args = args
+        self.kwargs = kwargs
+        self.done = False
+        self.value = None
+        self.error = None
+
+    def __await__(self):
+        if not self.done:
+            yield self
+        if self.error is not None:
+            error, self.error = self.error, None
+            raise error
+        return self.value
+
+    def run(self):
+        try:
+            self.value = self.fn(*self.args, **self.kwargs)
+        except BaseException as e:  # handed to the awaiting coroutine
+            self.error = e
+        self.done = True
+
+    def fail_busy(self):
+        self.error = RuntimeError("the worker pool queue is full")
+        self.done = True
+
+    def result(self):
+        if not self.done:
+            if _threading.get_ident() == _loop_thread:
+                raise RuntimeError("offload(...).result() would block the loop: await it in an async "
+                                   "handler, or set offload = true on the block")
+            self.run()
+        if self.error is not None:
+            raise self.error
+        return self.value
+
+
+def offload(fn, *args, **kwargs):
+    """Runs fn(*args, **kwargs) on the worker pool; await the result."""
+    return _Offload(fn, args, kwargs)
+
+
+def _coro_step(coro):
+    """Advances an async handler: (True, result) when it ends, or (False, the
+    _Offload it awaits)."""
+    try:
+        awaited = coro.send(None)
+    except StopIteration as stop:
+        return (True, stop.value)
+    while not isinstance(awaited, _Offload):
+        try:
+            awaited = coro.throw(RuntimeError(
+                "an async handler can await subhttpd.offload(...) only, not %r" % (awaited,)))
+        except StopIteration as stop:
+            return (True, stop.value)
+    return (False, awaited)
+
+
 def _run_coroutine(coro):
     """An async handler on the loop: runs it to its end."""
     try:
@@ -815,3 +898,170 @@ def _python_import(module_name, callable_name, root):
             obj = getattr(obj, part)
         obj()
     return None
+
+
+# ---------------------------------------------------------------------------
+# WSGI (PEP 3333): the app loader and the plain-Python parts of the adapter.
+# The environ, wsgi.input and start_response are native (interp/wsgi.cpp).
+
+_wsgi_plain_mtimes = {}   # module name -> mtime of its file when last (re)loaded
+
+
+def _split_wsgi_spec(spec):
+    """"pkg.mod:app" -> ("pkg.mod", "app"); "app.wsgi" -> ("app.wsgi", "")."""
+    target, sep, attr = spec.rpartition(":")
+    if not sep or not target or not attr or "/" in attr or _os.sep in attr:
+        return spec, ""
+    if not all(part.isidentifier() for part in attr.split(".")):
+        return spec, ""
+    return target, attr
+
+
+def _import_plain(name, module_dir, autoreload):
+    """A module (usually a package's) by its dotted name through the normal import
+    system, so relative imports and the package's real name keep working; the
+    handler directory goes on sys.path when the package lives there."""
+    import importlib
+    top = name.split(".", 1)[0]
+    if module_dir and _find_file(top, [module_dir]) and module_dir not in _sys.path:
+        _sys.path.insert(0, module_dir)
+    module = _sys.modules.get(name)
+    if module is None:
+        module = importlib.import_module(name)
+        _wsgi_plain_mtimes[name] = _mtime(getattr(module, "__file__", None) or "")
+    elif autoreload:
+        path = getattr(module, "__file__", None)
+        if path:
+            now = _mtime(path)
+            before = _wsgi_plain_mtimes.setdefault(name, now)
+            if now != before:
+                module = importlib.reload(module)
+                _wsgi_plain_mtimes[name] = now
+    return module
+
+
+def _resolve_wsgi(spec, module_dir, autoreload):
+    """(callable, script file) for a `wsgi` setting (called by the server).
+
+    "module:callable" looks the module up in module_dir first (through the
+    importer: cached by absolute path, re-imported when its file changes), then on
+    sys.path; "pkg.mod:callable" imports the package normally. A path to a .wsgi
+    or .py file (relative to module_dir) is loaded as a module and its
+    `application` (or the callable named after a ':') is used, as mod_wsgi does.
+    """
+    target, attr = _split_wsgi_spec(spec)
+    attr = attr or "application"
+    if target.endswith((".py", ".wsgi")) or "/" in target or _os.sep in target:
+        path = target if _os.path.isabs(target) else _os.path.join(module_dir, target)
+        path = _os.path.abspath(path)
+        if not _os.path.isfile(path):
+            raise ImportError("WSGI script %s does not exist" % path, path=path)
+        module = _import_path(path, autoreload)
+    else:
+        found = _find_file(target, [module_dir]) if "." not in target else None
+        if found is not None:
+            module = _import_path(found, autoreload)
+        else:
+            module = _import_plain(target, module_dir, autoreload)
+    obj = module
+    for part in attr.split("."):
+        try:
+            obj = getattr(obj, part)
+        except AttributeError:
+            raise AttributeError("WSGI app %r: module %s (%s) has no attribute %r"
+                                 % (spec, target, getattr(module, "__file__", "?"), attr)) from None
+    if not callable(obj):
+        raise TypeError("WSGI app %r: %r is not callable" % (spec, obj))
+    return (obj, getattr(module, "__file__", None) or "")
+
+
+_SUBINTERP_WORDS = ("subinterpreter", "sub-interpreter", "one interpreter per process",
+                    "once per interpreter process", "interpreter change detected")
+
+
+def _subinterp_refusal(exc):
+    """The package an ImportError (anywhere in exc's chain) says refuses to load
+    in a subinterpreter, or None."""
+    import re
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, ImportError):
+            text = str(exc)
+            low = text.lower()
+            if any(w in low for w in _SUBINTERP_WORDS):
+                name = exc.name
+                if not name:
+                    m = re.search(r"""module\s+['"]?([A-Za-z_][\w.]*)""", text)
+                    name = m.group(1) if m else None
+                if not name and exc.path:
+                    name = _os.path.basename(exc.path).split(".", 1)[0]
+                return (name or "unknown").split(".", 1)[0]
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
+class _FileWrapper(object):
+    """wsgi.file_wrapper: the server sends the file itself (sendfile) when it can
+    find the file behind `filelike`; otherwise it iterates blocks like this."""
+
+    __slots__ = ("filelike", "blksize")
+
+    def __init__(self, filelike, blksize=8192):
+        self.filelike = filelike
+        self.blksize = blksize
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        data = self.filelike.read(self.blksize)
+        if data:
+            return data
+        raise StopIteration
+
+    def close(self):
+        close = getattr(self.filelike, "close", None)
+        if close is not None:
+            close()
+
+
+def _wsgi_file_target(wrapper):
+    """(path, offset, length) of the regular file behind a _FileWrapper, or None."""
+    import stat
+    f = wrapper.filelike
+    try:
+        fd = f.fileno()
+    except Exception:
+        fd = None
+    try:
+        if isinstance(fd, int) and fd >= 0:
+            st = _os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode):
+                return None
+            offset = f.tell() if hasattr(f, "tell") else _os.lseek(fd, 0, _os.SEEK_CUR)
+            path = "/proc/self/fd/%d" % fd
+            if not _os.path.exists(path):
+                name = getattr(f, "name", None)
+                if not isinstance(name, str) or not _os.path.isfile(name):
+                    return None
+                path = name
+            return (path, offset, max(0, st.st_size - offset))
+        name = getattr(f, "name", None)
+        if isinstance(name, str) and _os.path.isabs(name) and _os.path.isfile(name) and hasattr(f, "tell"):
+            offset = f.tell()
+            return (name, offset, max(0, _os.stat(name).st_size - offset))
+    except (OSError, ValueError, TypeError):
+        return None
+    return None
+
+
+_wsgi_errors = None
+
+
+def _wsgi_errors_stream():
+    """wsgi.errors: one stream per interpreter, into the error log with its name."""
+    global _wsgi_errors
+    if _wsgi_errors is None:
+        _wsgi_errors = _LogStream("error")
+    return _wsgi_errors

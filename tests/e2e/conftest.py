@@ -161,6 +161,10 @@ autoreload = true
 """
 
 
+# What ASan, LSan and UBSan print; an instrumented server may report at any time.
+SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
+
+
 @pytest.fixture
 def make_server(tmp_path):
     """make_server(files, debug=False, reload="off", ...) -> started Server."""
@@ -184,8 +188,17 @@ def make_server(tmp_path):
     yield factory
     for srv in started:
         srv.stop()
+    if os.environ.get("SUBHTTPD_SANITIZE_CHECK") == "1":  # scripts/sanitize.sh
+        for srv in started:
+            found = [m for m in SANITIZER_MARKS if m in srv.log()]
+            if found:
+                pytest.fail("sanitizer report (%s) in the server log:\n%s" % (", ".join(found), srv.log()))
 
 
 def run_cli(*args, timeout=30):
     """Runs the binary with `args`; returns CompletedProcess (text)."""
-    return subprocess.run([BINARY] + list(args), capture_output=True, text=True, timeout=timeout)
+    done = subprocess.run([BINARY] + list(args), capture_output=True, text=True, timeout=timeout)
+    if os.environ.get("SUBHTTPD_SANITIZE_CHECK") == "1":
+        found = [m for m in SANITIZER_MARKS if m in done.stderr]
+        assert not found, "sanitizer report (%s):\n%s" % (", ".join(found), done.stderr)
+    return done

@@ -1,0 +1,125 @@
+#include "interp/offload_exchange.h"
+
+namespace subhttpd::interp {
+
+offload_exchange::offload_exchange(exchange& real, executor& exec, std::shared_ptr<response_sink> sink)
+    : method_(real.method()),
+      target_(real.target()),
+      protocol_(real.protocol()),
+      host_(real.host()),
+      headers_(real.request_headers()),
+      peer_(real.peer()),
+      exec_(exec),
+      sink_(std::move(sink)) {
+    body_.resize(real.body_remaining());
+    body_.resize(real.read_body(body_.data(), body_.size()));
+}
+
+std::size_t offload_exchange::read_body(char* dst, std::size_t n) {
+    std::size_t k = std::min(n, body_.size() - body_pos_);
+    std::copy_n(body_.data() + body_pos_, k, dst);
+    body_pos_ += k;
+    return k;
+}
+
+std::size_t offload_exchange::read_body_line(std::string& out, std::size_t limit) {
+    out.clear();
+    std::size_t avail = body_.size() - body_pos_;
+    std::size_t want = std::min(avail, limit);
+    std::size_t nl = body_.find('\n', body_pos_);
+    if (nl != std::string::npos && nl - body_pos_ + 1 < want) {
+        want = nl - body_pos_ + 1;
+    }
+    out.assign(body_, body_pos_, want);
+    body_pos_ += want;
+    return want;
+}
+
+void offload_exchange::post(std::function<void(exchange&)> fn) {
+    std::shared_ptr<response_sink> sink = sink_;
+    exec_.post([sink, fn = std::move(fn)] {
+        if (!sink->abandoned.load() && sink->real != nullptr) {
+            fn(*sink->real);
+        }
+    });
+}
+
+void offload_exchange::write(const char* data, std::size_t n) {
+    if (n == 0 || finished_) {
+        return;
+    }
+    written_ += n;
+    if (streaming_) {
+        post([chunk = std::string(data, n)](exchange& ex) { ex.write(chunk.data(), chunk.size()); });
+        return;
+    }
+    if (pending_.empty() || pending_.back().is_file) {
+        pending_.push_back(step{});
+    }
+    pending_.back().data.append(data, n);
+}
+
+void offload_exchange::discard_output() {
+    if (!streaming_) {
+        pending_.clear();
+        written_ = 0;
+    }
+}
+
+bool offload_exchange::send_file(const std::string& path, std::uint64_t offset, std::uint64_t length) {
+    FILE* f = std::fopen(path.c_str(), "rb");
+    if (f == nullptr) {
+        return false;
+    }
+    std::fclose(f);
+    written_ += length;
+    step s{path, true, offset, length};
+    if (streaming_) {
+        post([s](exchange& ex) { ex.send_file(s.data, s.offset, s.length); });
+    } else {
+        pending_.push_back(std::move(s));
+    }
+    return true;
+}
+
+void offload_exchange::start_stream(int status, std::string_view reason, const header_list& headers) {
+    if (streaming_ || finished_) {
+        return;
+    }
+    streaming_ = true;
+    status_ = status;
+    post([status, reason = std::string(reason), headers, steps = std::move(pending_)](exchange& ex) {
+        ex.start_stream(status, reason, headers);
+        for (const step& s : steps) {
+            if (s.is_file) {
+                ex.send_file(s.data, s.offset, s.length);
+            } else {
+                ex.write(s.data.data(), s.data.size());
+            }
+        }
+    });
+    pending_.clear();
+}
+
+void offload_exchange::finish(int status, std::string_view reason, const header_list& headers) {
+    if (finished_) {
+        return;
+    }
+    finished_ = true;
+    if (!streaming_) {
+        status_ = status;
+    }
+    post([status, reason = std::string(reason), headers, steps = std::move(pending_)](exchange& ex) {
+        for (const step& s : steps) {
+            if (s.is_file) {
+                ex.send_file(s.data, s.offset, s.length);
+            } else {
+                ex.write(s.data.data(), s.data.size());
+            }
+        }
+        ex.finish(status, reason, headers);
+    });
+    pending_.clear();
+}
+
+}  // namespace subhttpd::interp

@@ -1,0 +1,72 @@
+#pragma once
+// offload_exchange: the exchange a pool thread uses. The request (line, headers,
+// peer, body) is copied on the loop thread when the job is made; every response
+// step (write, file, stream start, finish) becomes a closure posted to the loop,
+// which replays it on the real exchange in order. Once `abandon()` is called (a
+// timeout answered for it, or the client went away) later steps are dropped.
+// Pool thread: every method but the constructor and abandon().
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "interp/exchange.h"
+#include "interp/executor.h"
+
+namespace subhttpd::interp {
+
+// Shared by the pool side and the loop side of one offloaded request.
+struct response_sink {
+    exchange* real = nullptr;        // loop thread only
+    std::atomic<bool> abandoned{false};
+};
+
+class offload_exchange final : public exchange {
+public:
+    offload_exchange(exchange& real, executor& exec, std::shared_ptr<response_sink> sink);
+
+    std::string_view method() const override { return method_; }
+    std::string_view target() const override { return target_; }
+    std::string_view protocol() const override { return protocol_; }
+    std::string_view host() const override { return host_; }
+    const header_list& request_headers() const override { return headers_; }
+    const peer_info& peer() const override { return peer_; }
+
+    std::size_t body_remaining() const override { return body_.size() - body_pos_; }
+    std::size_t read_body(char* dst, std::size_t n) override;
+    std::size_t read_body_line(std::string& out, std::size_t limit) override;
+
+    void write(const char* data, std::size_t n) override;
+    std::size_t bytes_written() const override { return written_; }
+    void discard_output() override;
+    bool streaming() const override { return streaming_; }
+    void start_stream(int status, std::string_view reason, const header_list& headers) override;
+    void finish(int status, std::string_view reason, const header_list& headers) override;
+    bool finished() const override { return finished_; }
+    int status_sent() const override { return status_; }
+    bool send_file(const std::string& path, std::uint64_t offset, std::uint64_t length) override;
+
+private:
+    struct step {
+        std::string data;        // bytes to write, or a file path when is_file
+        bool is_file = false;
+        std::uint64_t offset = 0;
+        std::uint64_t length = 0;
+    };
+    void post(std::function<void(exchange&)> fn);
+
+    std::string method_, target_, protocol_, host_;
+    header_list headers_;
+    peer_info peer_;
+    std::string body_;
+    std::size_t body_pos_ = 0;
+
+    executor& exec_;
+    std::shared_ptr<response_sink> sink_;
+    std::vector<step> pending_;  // buffered body, replayed at finish/stream start
+    std::size_t written_ = 0;
+    bool streaming_ = false;
+    bool finished_ = false;
+    int status_ = 0;
+};
+
+}  // namespace subhttpd::interp

@@ -1,0 +1,287 @@
+"""Keeping the loop responsive: worker-pool offload, async handlers awaiting
+subhttpd.offload, handler timeouts, a full queue, and PyGILState in
+main_interpreter."""
+
+import threading
+import time
+
+SLOW_AND_FAST = {
+    "sites.d/s.toml": """
+        [[site]]
+        server_name = "slow.test"
+        document_root = "../slow"
+        handler = "h"
+        offload = true
+
+        [[site]]
+        server_name = "fast.test"
+        document_root = "../fast"
+        handler = "h"
+
+        [[site]]
+        server_name = "async.test"
+        document_root = "../async"
+        handler = "h"
+
+        [[site]]
+        server_name = "spin.test"
+        document_root = "../spin"
+        handler = "h"
+        handler_timeout = 1
+
+        [[site]]
+        server_name = "slowtimeout.test"
+        document_root = "../slow"
+        handler = "h"
+        offload = true
+        handler_timeout = "300ms"
+
+        [[site]]
+        server_name = "stream.test"
+        document_root = "../stream"
+        handler = "h"
+        offload = true
+    """,
+    "slow/h.py": """
+        import time
+        from mod_python import apache
+
+        def handler(req):
+            time.sleep(float(req.args or "1"))
+            req.content_type = "text/plain"
+            req.write("slow %s" % req.interpreter)
+            return apache.OK
+    """,
+    "fast/h.py": """
+        from mod_python import apache
+
+        def handler(req):
+            req.write("fast")
+            return apache.OK
+    """,
+    "async/h.py": """
+        import threading
+        import time
+        import subhttpd
+        from mod_python import apache
+
+        lock = threading.Lock()
+        active = 0
+        most = 0
+
+        def work(seconds):
+            global active, most
+            with lock:
+                active += 1
+                most = max(most, active)
+            time.sleep(seconds)
+            with lock:
+                active -= 1
+            return threading.get_ident()
+
+        def fails():
+            raise KeyError("from-the-pool")
+
+        async def handler(req):
+            loop_thread = threading.get_ident()
+            if req.args == "most":
+                req.write(str(most))
+                return apache.OK
+            if req.args == "fail":
+                try:
+                    await subhttpd.offload(fails)
+                except KeyError as e:
+                    req.write("caught %s" % e)
+                    return apache.OK
+            pool_thread = await subhttpd.offload(work, 0.5)
+            again = await subhttpd.offload(work, seconds=0.01)
+            req.write("resumed on loop=%s pool=%s" % (threading.get_ident() == loop_thread,
+                                                       pool_thread != loop_thread and again != loop_thread))
+            return apache.OK
+    """,
+    "spin/h.py": """
+        from mod_python import apache
+
+        def handler(req):
+            if req.args == "spin":
+                try:
+                    while True:
+                        pass
+                except Exception:
+                    pass  # HandlerTimeout is not an Exception: this does not swallow it
+            req.write("ok")
+            return apache.OK
+    """,
+    "stream/h.py": """
+        import subhttpd
+        from mod_python import apache
+
+        def handler(req):
+            req.content_type = "text/plain"
+            req.write("part1 ")
+            req.write("part2 ", 0)
+            value = subhttpd.offload(lambda: "blocking-form").result()
+            req.write(value)
+            return apache.OK
+    """,
+}
+
+
+def test_offloaded_slow_requests_do_not_block_fast_ones(make_server):
+    srv = make_server(dict(SLOW_AND_FAST), server_extra="pool_threads = 4")
+    events = []
+    lock = threading.Lock()
+
+    def slow(i):
+        r = srv.get("/?1", host="slow.test")
+        with lock:
+            events.append(("slow", i, r.status, time.monotonic()))
+
+    def fast(i):
+        r = srv.get("/", host="fast.test")
+        with lock:
+            events.append(("fast", i, r.status, time.monotonic()))
+
+    slow_threads = [threading.Thread(target=slow, args=(i,)) for i in range(4)]
+    for t in slow_threads:
+        t.start()
+    time.sleep(0.2)  # the slow ones are in flight on the pool
+    fast_threads = [threading.Thread(target=fast, args=(i,)) for i in range(50)]
+    for t in fast_threads:
+        t.start()
+    for t in fast_threads + slow_threads:
+        t.join(30)
+    assert len(events) == 54
+    assert all(e[2] == 200 for e in events), events
+    order = [e[0] for e in sorted(events, key=lambda e: e[3])]
+    # every fast request completed before any slow one
+    assert order[:50] == ["fast"] * 50, order
+    assert order[50:] == ["slow"] * 4
+
+
+def test_async_handler_awaits_offload_while_loop_serves(make_server):
+    srv = make_server(dict(SLOW_AND_FAST))
+    result = {}
+
+    def slow():
+        result["r"] = srv.get("/", host="async.test")
+        result["t"] = time.monotonic()
+
+    t = threading.Thread(target=slow)
+    t.start()
+    time.sleep(0.15)
+    fast_done = []
+    for _ in range(20):
+        assert srv.get("/", host="fast.test").text == "fast"
+        fast_done.append(time.monotonic())
+    t.join(30)
+    assert result["r"].status == 200, result["r"]
+    assert result["r"].text == "resumed on loop=True pool=True"
+    assert max(fast_done) < result["t"]  # all fast requests were answered while it waited
+    r = srv.get("/?fail", host="async.test")
+    assert r.text == "caught 'from-the-pool'"
+
+
+def test_many_coroutines_suspended_at_once(make_server):
+    srv = make_server(dict(SLOW_AND_FAST), server_extra="pool_threads = 8")
+    results = []
+
+    def call():
+        results.append(srv.get("/", host="async.test").text)
+
+    threads = [threading.Thread(target=call) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert results == ["resumed on loop=True pool=True"] * 8
+    # the offloaded calls of several suspended handlers ran at the same time
+    assert int(srv.get("/?most", host="async.test").text) >= 2
+
+
+def test_handler_timeout_interrupts_inline_handler(make_server):
+    srv = make_server(dict(SLOW_AND_FAST))
+    r = srv.get("/?spin", host="spin.test")
+    assert r.status == 504
+    assert srv.get("/", host="spin.test").text == "ok"
+    assert srv.get("/", host="fast.test").text == "fast"
+    log = srv.log()
+    assert "handler_timeout" in log and "spin.test" in log and "h::handler" in log
+
+
+def test_offloaded_handler_timeout_answers_504_and_pool_recovers(make_server):
+    srv = make_server(dict(SLOW_AND_FAST), server_extra="pool_threads = 1")
+    r = srv.get("/?1", host="slowtimeout.test")
+    assert r.status == 504
+    # the single worker is reused once the call returns
+    r = srv.get("/?0.01", host="slow.test")
+    assert r.status == 200 and r.text == "slow slow.test"
+
+
+def test_full_queue_answers_503(make_server):
+    srv = make_server(dict(SLOW_AND_FAST), server_extra="pool_threads = 1")
+    statuses = []
+    lock = threading.Lock()
+
+    def call():
+        r = srv.get("/?0.2", host="slow.test")
+        with lock:
+            statuses.append((r.status, r.headers.get("Retry-After")))
+
+    threads = [threading.Thread(target=call) for _ in range(24)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert len(statuses) == 24
+    busy = [s for s in statuses if s[0] == 503]
+    assert busy and all(s[1] == "1" for s in busy), statuses
+    assert any(s[0] == 200 for s in statuses)
+    assert srv.get("/?0", host="slow.test").status == 200
+
+
+def test_offloaded_handler_streams_with_flush_and_blocking_offload(make_server):
+    srv = make_server(dict(SLOW_AND_FAST))
+    r = srv.get("/", host="stream.test")
+    assert r.status == 200
+    assert r.text == "part1 part2 blocking-form"
+    assert r.headers.get("Transfer-Encoding") == "chunked"
+
+
+def test_pygilstate_from_a_native_thread_in_main_interpreter(make_server):
+    srv = make_server({
+        "sites.d/s.toml": """
+            [[site]]
+            server_name = "main.test"
+            document_root = "../w"
+            handler = "h"
+            interpreter = "main_interpreter"
+        """,
+        "w/h.py": """
+            import ctypes
+            from mod_python import apache
+
+            # A C thread (pthread_create) calls back into Python: ctypes' callback
+            # takes the GIL with PyGILState_Ensure, which needs the main interpreter.
+            CALLBACK = ctypes.CFUNCTYPE(ctypes.c_void_p, ctypes.c_void_p)
+            seen = []
+
+            def body(arg):
+                seen.append(ctypes.pythonapi.PyGILState_Check())
+                return None
+
+            cb = CALLBACK(body)
+            libc = ctypes.CDLL(None)
+
+            def handler(req):
+                tid = ctypes.c_ulong()
+                assert libc.pthread_create(ctypes.byref(tid), None, cb, None) == 0
+                libc.pthread_join(tid, None)  # CDLL calls release the GIL
+                req.write("%s %s" % (req.interpreter, seen[-1]))
+                return apache.OK
+        """,
+    })
+    for _ in range(3):
+        r = srv.get("/", host="main.test")
+        assert r.status == 200, (r, srv.log()[-2000:])
+        assert r.text == "main_interpreter 1"
