@@ -163,15 +163,22 @@ install_packages() {
 # ----------------------------------------------------------------- build ----
 PLAIN_BIN=""
 SUBHTTPD=""
+SUBHTTPD_MISSING=""  # why there is no subhttpd to measure
 build() {
   mkdir -p "$BUILD_DIR"
   local blog=$BUILD_DIR/bench-build.log
   : > "$blog"
+  local sub_built=1
   if [[ ${BENCH_BUILD:-1} != 0 ]]; then
+    sub_built=0
     log "building (Release) in $BUILD_DIR; log: $blog"
     if timeout 600 cmake -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF >>"$blog" 2>&1; then
       timeout 900 cmake --build "$BUILD_DIR" -j"$(nproc)" --target plain_evhttp >>"$blog" 2>&1 || log "plain_evhttp did not build"
-      timeout 1200 cmake --build "$BUILD_DIR" -j"$(nproc)" --target subhttpd >>"$blog" 2>&1 || log "subhttpd did not build (see $blog)"
+      if timeout 1200 cmake --build "$BUILD_DIR" -j"$(nproc)" --target subhttpd >>"$blog" 2>&1; then
+        sub_built=1
+      else
+        log "subhttpd did not build (see $blog)"
+      fi
     else
       log "cmake configure failed (see $blog); building plain_evhttp with cc directly"
     fi
@@ -184,6 +191,12 @@ build() {
   fi
   [[ -x $BUILD_DIR/bench/plain_evhttp ]] && PLAIN_BIN=$BUILD_DIR/bench/plain_evhttp
   SUBHTTPD=${SUBHTTPD_BIN:-$BUILD_DIR/reactor/subhttpd}
+  # A binary left from an earlier build is not the code under test.
+  if [[ -z ${SUBHTTPD_BIN:-} ]] && ((!sub_built)); then
+    SUBHTTPD_MISSING="subhttpd did not build (see $blog)"
+  elif [[ ! -x $SUBHTTPD ]]; then
+    SUBHTTPD_MISSING="no binary at $SUBHTTPD"
+  fi
 }
 
 # --------------------------------------------------------------- helpers ----
@@ -244,7 +257,7 @@ start_plain() {
 }
 
 subhttpd_spawn() {  # PORT DIR CONFIG
-  [[ -x $SUBHTTPD ]] || { SKIP_REASON="failed to start: no binary at $SUBHTTPD"; return 2; }
+  [[ -z $SUBHTTPD_MISSING ]] || { SKIP_REASON="failed to start: $SUBHTTPD_MISSING"; return 2; }
   STOP_SIGNAL=TERM
   spawn "$2" "$SUBHTTPD" -c "$3" --listen "127.0.0.1:$1"
 }

@@ -201,6 +201,26 @@ std::string escape_path(std::string_view path) {
     return out;
 }
 
+// The query string goes back as it came (still percent-encoded); only bytes
+// that may not stand in a Location header or a URL are escaped: controls
+// (a raw CR or LF would split the header), space, '#', DEL and non-ASCII.
+std::string escape_query(std::string_view query) {
+    static constexpr char digits[] = "0123456789ABCDEF";
+    std::string out;
+    out.reserve(query.size());
+    for (const char ch : query) {
+        const auto c = static_cast<unsigned char>(ch);
+        if (c > 0x20 && c < 0x7F && c != '#') {
+            out.push_back(ch);
+        } else {
+            out.push_back('%');
+            out.push_back(digits[c >> 4]);
+            out.push_back(digits[c & 0xF]);
+        }
+    }
+    return out;
+}
+
 // ---- filesystem mapping ----------------------------------------------------
 
 struct mapping {
@@ -732,7 +752,7 @@ route resolve(const conf::config& cfg, const request_line& req, const fs_view& f
         r.kind = route_kind::directory_redirect;
         r.redirect_location = escape_path(r.uri) + "/";
         if (!r.args.empty()) {
-            r.redirect_location += "?" + r.args;
+            r.redirect_location += "?" + escape_query(r.args);
         }
     } else {
         // A directory without an index file, or a socket/device/fifo.

@@ -174,6 +174,38 @@ void registry::run_exit_hooks() {
     }
 }
 
+std::vector<interp_info> registry::snapshot() {
+    std::vector<interp_info> out;
+    std::vector<interpreter*> all;
+    {
+        std::shared_lock<std::shared_mutex> g(mu_);
+        for (auto& [name, in] : by_name_) {
+            all.push_back(in.get());
+        }
+    }
+    for (interpreter* in : all) {
+        interp_info info;
+        info.name = in->name();
+        info.created = in->stats.created;
+        info.create_ms = in->stats.create_ms;
+        info.last_used = in->stats.last_used.load();
+        info.requests = in->stats.requests.load();
+        info.errors = in->stats.errors.load();
+        scope s(*in);
+        py::ref n = py::ref::steal(PyObject_CallMethod(in->runtime(), "_loaded_modules", nullptr));
+        if (n) {
+            info.modules = PyLong_AsLong(n.get());
+        }
+        PyObject* mods = PySys_GetObject("modules");
+        if (mods != nullptr) {
+            info.sys_modules = static_cast<long>(PyDict_Size(mods));
+        }
+        PyErr_Clear();
+        out.push_back(std::move(info));
+    }
+    return out;
+}
+
 PyThreadState* thread_states::get(interpreter& in) {
     auto it = map_.find(in.state());
     if (it != map_.end()) {

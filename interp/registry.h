@@ -58,6 +58,18 @@ private:
     py::ref runtime_;
 };
 
+// What the status page shows of one interpreter.
+struct interp_info {
+    std::string name;
+    double created = 0;
+    double create_ms = 0;
+    double last_used = 0;
+    std::uint64_t requests = 0;
+    std::uint64_t errors = 0;
+    long modules = -1;  // handler modules loaded through the importer
+    long sys_modules = -1;
+};
+
 struct runtime_settings {
     std::string python_exe;          // the python3 whose prefix/stdlib are used
     std::string python_dir;          // interp/python: mod_python and _subhttpd
@@ -88,6 +100,9 @@ public:
     // Runs atexit callbacks in every interpreter; does not end them (ending a
     // subinterpreter can hang, and the process is about to exit anyway).
     void run_exit_hooks();
+
+    // Every interpreter's figures. Loop thread, GIL not held.
+    std::vector<interp_info> snapshot();
 
 private:
     std::string setup(interpreter& in);

@@ -49,17 +49,13 @@ void addr_text(const sockaddr_storage& ss, std::string& ip, std::uint16_t& port)
     }
 }
 
-void on_connection_close(evhttp_connection*, void* arg) noexcept {
-    static_cast<evhttp_exchange*>(arg)->connection_closed();
-}
-
 }  // namespace
 
 evhttp_exchange::~evhttp_exchange() { forget_connection(); }
 
 void evhttp_exchange::forget_connection() {
     if (conn_ != nullptr) {
-        evhttp_connection_set_closecb(conn_, nullptr, nullptr);
+        conns_.detach(conn_, this);
         conn_ = nullptr;
     }
 }
@@ -73,8 +69,9 @@ void evhttp_exchange::connection_closed() {
     }
 }
 
-evhttp_exchange::evhttp_exchange(evhttp_request* req, std::string_view scheme)
+evhttp_exchange::evhttp_exchange(evhttp_request* req, std::string_view scheme, connection_table& conns)
     : req_(req),
+      conns_(conns),
       method_(method_name(evhttp_request_get_command(req))),
       target_(evhttp_request_get_uri(req) ? evhttp_request_get_uri(req) : "/"),
       in_(evhttp_request_get_input_buffer(req)),
@@ -90,7 +87,7 @@ evhttp_exchange::evhttp_exchange(evhttp_request* req, std::string_view scheme)
     peer_.scheme = std::string(scheme);
     conn_ = evhttp_request_get_connection(req);
     if (conn_ != nullptr) {
-        evhttp_connection_set_closecb(conn_, on_connection_close, this);
+        conns_.attach(conn_, this);
     }
 }
 

@@ -8,19 +8,20 @@
 #include <string>
 
 #include "interp/exchange.h"
+#include "reactor/connections.h"
 
 namespace subhttpd::reactor {
 
-class evhttp_exchange final : public interp::exchange {
+class evhttp_exchange final : public interp::exchange, public connection_closed_listener {
 public:
-    evhttp_exchange(evhttp_request* req, std::string_view scheme);
+    evhttp_exchange(evhttp_request* req, std::string_view scheme, connection_table& conns);
     ~evhttp_exchange() override;
     evhttp_exchange(const evhttp_exchange&) = delete;
     evhttp_exchange& operator=(const evhttp_exchange&) = delete;
 
     // The client closed the connection before the answer: evhttp frees the
     // request, so every later response step is dropped.
-    void connection_closed();
+    void connection_closed() override;
     bool gone() const { return req_ == nullptr; }
 
     std::string_view method() const override { return method_; }
@@ -53,6 +54,7 @@ private:
 
     evhttp_request* req_;
     evhttp_connection* conn_ = nullptr;
+    connection_table& conns_;
     std::string method_;
     std::string target_;
     std::string protocol_;

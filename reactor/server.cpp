@@ -20,6 +20,7 @@
 #include <cstring>
 #include <ctime>
 #include <map>
+#include <set>
 
 #include "common/log.h"
 #include "hosts/route.h"
@@ -28,6 +29,12 @@
 #include "reactor/exchange_evhttp.h"
 #include "reactor/listeners.h"
 #include "reactor/pool.h"
+#include "reactor/status_page.h"
+#include "reactor/watcher.h"
+
+#ifdef SUBHTTPD_HAVE_SYSTEMD
+#include <systemd/sd-daemon.h>
+#endif
 #include "reactor/static_files.h"
 
 namespace subhttpd::reactor {
@@ -55,6 +62,21 @@ struct server::impl {
     bool stopping = false;
     std::uint64_t requests = 0;
     double started = 0;
+    connection_table conns;
+    std::unique_ptr<config_watcher> watcher;
+    std::set<std::pair<std::string, std::string>> imported;  // (interpreter, entry) run once
+    double last_reload = 0;
+    bool last_reload_ok = true;
+    double last_reload_ms = 0;
+    std::string last_reload_error;
+
+    static void notify(const char* state) {
+#ifdef SUBHTTPD_HAVE_SYSTEMD
+        sd_notify(0, state);
+#else
+        (void)state;
+#endif
+    }
 
     ~impl() {
         for (event* e : signal_events) {
@@ -95,23 +117,13 @@ struct server::impl {
         evhttp_set_timeout_tv(http, &tv);
     }
 
-    // PythonImport entries of every site, each once per interpreter.
-    void run_imports(const conf::config& c, const conf::config* previous) {
+    // PythonImport entries of every site, each once per interpreter for the
+    // life of the process (a reload runs only the new ones).
+    void run_imports(const conf::config& c) {
         for (const conf::site& s : c.sites) {
             std::string interp_name = s.settings.interpreter.value_or(s.server_name);
             for (const std::string& entry : s.imports) {
-                bool seen = false;
-                if (previous != nullptr) {
-                    for (const conf::site& ps : previous->sites) {
-                        if (ps.server_name == s.server_name &&
-                            ps.settings.interpreter.value_or(ps.server_name) == interp_name) {
-                            for (const auto& pe : ps.imports) {
-                                seen = seen || pe == entry;
-                            }
-                        }
-                    }
-                }
-                if (seen) {
+                if (!imported.emplace(interp_name, entry).second) {
                     continue;
                 }
                 std::string err = disp->run_import(interp_name, s, entry);
@@ -130,30 +142,101 @@ struct server::impl {
         if (!err.empty()) {
             return err;
         }
-        std::shared_ptr<const conf::config> previous = cfg;
         cfg = std::move(next);
         ++generation;
         apply_limits(*cfg);
-        run_imports(*cfg, previous.get());
+        run_imports(*cfg);
         return "";
     }
 
     void reload(const char* why) {
+        if (stopping) {
+            return;
+        }
+        notify("RELOADING=1");
+        double t0 = mono_now();
         conf::load_result r = conf::load(opts.config_path);
+        std::string err;
         if (!r.ok()) {
             for (const auto& e : r.errors) {
-                log::write(log::level::error, "reload", "", conf::to_string(e));
+                err += conf::to_string(e) + "\n";
             }
-            log::write(log::level::error, "reload", "", "configuration not applied; the previous one keeps serving");
-            return;
+        } else {
+            err = apply(r.cfg);
         }
-        std::string err = apply(r.cfg);
+        last_reload = static_cast<double>(time(nullptr));
+        last_reload_ms = (mono_now() - t0) * 1000.0;
+        last_reload_ok = err.empty();
+        last_reload_error = err;
         if (!err.empty()) {
-            log::write(log::level::error, "reload", "", err);
+            log::write(log::level::error, "reload", "",
+                       std::string("configuration not applied (") + why + "); the previous one keeps serving:\n" + err);
+        } else {
+            log::writef(log::level::notice, "reload", "configuration generation %llu applied in %.2f ms (%s)",
+                        static_cast<unsigned long long>(generation), last_reload_ms, why);
+        }
+        // Watch what this attempt read, even a broken one, so its fix is seen.
+        if (watcher) {
+            watcher->watch(r.files, r.watch_dirs);
+        }
+        notify("READY=1");
+    }
+
+    bool is_status_request(const evhttp_exchange& ex) const {
+        if (!cfg->server.status) {
+            return false;
+        }
+        std::string_view t = ex.target();
+        std::string_view path = t.substr(0, t.find('?'));
+        return path == *cfg->server.status;
+    }
+
+    void serve_status(evhttp_exchange& ex) {
+        const std::string& ip = ex.peer().remote_ip;
+        bool loopback = ip.rfind("127.", 0) == 0 || ip == "::1";
+        if (!loopback) {
+            send_error(ex, 403);
             return;
         }
-        log::writef(log::level::notice, "reload", "configuration generation %llu applied (%s)",
-                    static_cast<unsigned long long>(generation), why);
+        server_figures f;
+        f.started = started;
+        f.now = static_cast<double>(time(nullptr));
+        f.generation = generation;
+        f.requests = requests;
+        f.open_connections = conns.open();
+        f.total_connections = conns.total();
+        f.in_flight = disp->in_flight();
+        f.pool_threads = cfg->server.pool_threads;
+        f.pool_busy = exec->busy();
+        f.pool_queued = exec->queued();
+        f.last_reload = last_reload;
+        f.last_reload_ok = last_reload_ok;
+        f.last_reload_ms = last_reload_ms;
+        f.last_reload_error = last_reload_error;
+        f.sites = cfg->sites.size();
+        f.listeners = listeners.bound();
+        f.interpreters = reg.snapshot();
+        std::string_view t = ex.target();
+        std::string_view query = t.find('?') == std::string_view::npos ? "" : t.substr(t.find('?') + 1);
+        std::string accept;
+        for (const auto& [k, v] : ex.request_headers()) {
+            if (strcasecmp(k.c_str(), "Accept") == 0) {
+                accept = v;
+            }
+        }
+        status_format fmt = status_format::html;
+        const char* type = "text/html; charset=utf-8";
+        if (query == "metrics" || query.rfind("metrics&", 0) == 0) {
+            fmt = status_format::metrics;
+            type = "text/plain; version=0.0.4; charset=utf-8";
+        } else if (query == "json" || query.rfind("json&", 0) == 0 ||
+                   accept.find("application/json") != std::string::npos) {
+            fmt = status_format::json;
+            type = "application/json";
+        }
+        std::string body = render_status(f, fmt);
+        ex.write(body.data(), body.size());
+        ex.finish(200, "OK", {{"Content-Type", type}, {"Cache-Control", "no-store"}});
     }
 
     void stop();
@@ -189,10 +272,15 @@ struct server::impl {
     void handle(evhttp_request* req) {
         double t0 = mono_now();
         ++requests;
-        auto ex = std::make_unique<evhttp_exchange>(req, "http");
+        auto ex = std::make_unique<evhttp_exchange>(req, "http", conns);
         if (!ex->has_host_header() && ex->protocol() == "HTTP/1.1") {
             send_error(*ex, 400);
             access_line(*ex, 400, "", t0);
+            return;
+        }
+        if (is_status_request(*ex)) {
+            serve_status(*ex);
+            access_line(*ex, ex->status_sent(), "", t0);
             return;
         }
         std::shared_ptr<const conf::config> snap = cfg;  // this request keeps its snapshot
@@ -227,6 +315,7 @@ void server::impl::stop() {
     }
     stopping = true;
     log::write(log::level::notice, "server", "", "stopping: no new connections; finishing requests in flight");
+    notify("STOPPING=1");
     listeners.close_all(http);
     stop_deadline = mono_now() + static_cast<double>(cfg->server.shutdown_grace.count()) / 1000.0;
     check_stopped();
@@ -350,9 +439,17 @@ std::string server::start() {
         s.signal_events.push_back(e);
     }
     s.started = static_cast<double>(time(nullptr));
+    if (r.cfg->server.reload == conf::reload_mode::watch) {
+        s.watcher = std::make_unique<config_watcher>(s.base, 100, [&s] { s.reload("file change"); });
+        std::string werr = s.watcher->watch(r.cfg->files, r.cfg->watch_dirs);
+        if (!werr.empty()) {
+            log::write(log::level::warn, "watch", "", werr + "; reload on SIGHUP only");
+        }
+    }
     for (const auto& l : s.listeners.bound()) {
         log::write(log::level::notice, "server", "", "listening on " + l);
     }
+    impl::notify("READY=1");
     return "";
 }
 

@@ -951,8 +951,10 @@ def _resolve_wsgi(spec, module_dir, autoreload):
     """
     target, attr = _split_wsgi_spec(spec)
     attr = attr or "application"
-    if target.endswith((".py", ".wsgi")) or "/" in target or _os.sep in target:
-        path = target if _os.path.isabs(target) else _os.path.join(module_dir, target)
+    path = target if _os.path.isabs(target) else _os.path.join(module_dir, target)
+    dotted = all(part.isidentifier() for part in target.split("."))
+    # "mysite.wsgi" is a module unless a file of that name is there.
+    if "/" in target or _os.sep in target or _os.path.isfile(path) or not dotted:
         path = _os.path.abspath(path)
         if not _os.path.isfile(path):
             raise ImportError("WSGI script %s does not exist" % path, path=path)

@@ -5,6 +5,7 @@
 //   root, and a static file's real path inside the root's real path;
 // - normalise_path never yields "/../", "/./", "//" or NUL;
 // - explain never crashes and explain_json is valid JSON in valid UTF-8.
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -305,11 +306,17 @@ void check(const conf::config& cfg, const hosts::fs_view& fs, const hosts::reque
             fail("static_file '" + r.filename + "' is not a file", req);
         }
     }
-    if (r.kind == hosts::route_kind::directory_redirect &&
-        (r.redirect_location.empty() || r.redirect_location.front() != '/' ||
-         r.redirect_location.find_first_of("\r\n") != std::string::npos ||
-         r.redirect_location.starts_with("//"))) {
-        fail("redirect to '" + r.redirect_location + "'", req);
+    if (r.kind == hosts::route_kind::directory_redirect) {
+        // It goes into a Location header as is: a path on this server, plain
+        // printable ASCII (no CR/LF to split the header, no "//" to leave the host).
+        const std::string& to = r.redirect_location;
+        const bool printable = std::all_of(to.begin(), to.end(), [](char ch) {
+            const auto c = static_cast<unsigned char>(ch);
+            return c > 0x20 && c < 0x7F;
+        });
+        if (to.empty() || to.front() != '/' || to.starts_with("//") || !printable) {
+            fail("redirect to '" + to + "'", req);
+        }
     }
     for (const auto& pr : r.phases) {
         if (pr.set && pr.interpreter.empty()) {

@@ -186,6 +186,13 @@ TEST_F(path_test, directory_redirect) {
     EXPECT_EQ(sp.redirect_location, "/with%20space/");
 }
 
+// Found by tests/fuzz/fuzz_route: the raw query went into the Location header
+// unescaped, so a CR, LF or other control byte could split or break the header.
+TEST_F(path_test, directory_redirect_escapes_the_query) {
+    EXPECT_EQ(at("/sub?a\r\nSet-Cookie: x=1").redirect_location, "/sub/?a%0D%0ASet-Cookie:%20x=1");
+    EXPECT_EQ(at("/sub?q=%41#frag\x7f\xc3\xa9").redirect_location, "/sub/?q=%41%23frag%7F%C3%A9");
+}
+
 TEST_F(path_test, directory_without_index_is_forbidden) {
     const route r = at("/empty/");
     EXPECT_EQ(r.filename, "/srv/www/empty");

@@ -1,0 +1,43 @@
+#include "reactor/connections.h"
+
+namespace subhttpd::reactor {
+namespace {
+
+struct close_arg {
+    connection_table* table;
+};
+
+void on_close(evhttp_connection* c, void* arg) noexcept { static_cast<connection_table*>(arg)->closed(c); }
+
+}  // namespace
+
+void connection_table::attach(evhttp_connection* c, connection_closed_listener* l) {
+    auto [it, fresh] = open_.try_emplace(c, l);
+    if (fresh) {
+        ++total_;
+        evhttp_connection_set_closecb(c, on_close, this);
+    } else {
+        it->second = l;
+    }
+}
+
+void connection_table::detach(evhttp_connection* c, connection_closed_listener* l) {
+    auto it = open_.find(c);
+    if (it != open_.end() && it->second == l) {
+        it->second = nullptr;
+    }
+}
+
+void connection_table::closed(evhttp_connection* c) {
+    auto it = open_.find(c);
+    if (it == open_.end()) {
+        return;
+    }
+    connection_closed_listener* l = it->second;
+    open_.erase(it);
+    if (l != nullptr) {
+        l->connection_closed();
+    }
+}
+
+}  // namespace subhttpd::reactor

@@ -1,0 +1,33 @@
+#pragma once
+// connection_table: the client connections that have sent a request, for the
+// status page and for telling an exchange that its client went away. It owns
+// each connection's close callback: evhttp frees a request whose connection
+// closes, so an exchange still waiting on the pool or a coroutine must learn of
+// it. Loop thread only.
+#include <event2/http.h>
+
+#include <cstdint>
+#include <unordered_map>
+
+namespace subhttpd::reactor {
+
+class connection_closed_listener {
+public:
+    virtual ~connection_closed_listener() = default;
+    virtual void connection_closed() = 0;
+};
+
+class connection_table {
+public:
+    void attach(evhttp_connection* c, connection_closed_listener* l);
+    void detach(evhttp_connection* c, connection_closed_listener* l);
+    void closed(evhttp_connection* c);
+    std::size_t open() const { return open_.size(); }
+    std::uint64_t total() const { return total_; }
+
+private:
+    std::unordered_map<evhttp_connection*, connection_closed_listener*> open_;
+    std::uint64_t total_ = 0;
+};
+
+}  // namespace subhttpd::reactor

@@ -1,0 +1,197 @@
+#include "reactor/status_page.h"
+
+#include <cstdio>
+#include <ctime>
+
+namespace subhttpd::reactor {
+namespace {
+
+std::string json_str(const std::string& s) {
+    std::string out = "\"";
+    for (unsigned char c : s) {
+        switch (c) {
+            case '"': out += "\\\""; break;
+            case '\\': out += "\\\\"; break;
+            case '\n': out += "\\n"; break;
+            case '\r': out += "\\r"; break;
+            case '\t': out += "\\t"; break;
+            default:
+                if (c < 0x20) {
+                    char buf[8];
+                    std::snprintf(buf, sizeof buf, "\\u%04x", c);
+                    out += buf;
+                } else {
+                    out += static_cast<char>(c);
+                }
+        }
+    }
+    return out + "\"";
+}
+
+std::string html_esc(const std::string& s) {
+    std::string out;
+    for (char c : s) {
+        switch (c) {
+            case '&': out += "&amp;"; break;
+            case '<': out += "&lt;"; break;
+            case '>': out += "&gt;"; break;
+            case '"': out += "&quot;"; break;
+            default: out += c;
+        }
+    }
+    return out;
+}
+
+std::string num(double v) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.3f", v);
+    return buf;
+}
+
+std::string when(double t) {
+    if (t <= 0) {
+        return "never";
+    }
+    time_t s = static_cast<time_t>(t);
+    tm g{};
+    gmtime_r(&s, &g);
+    char buf[64];
+    std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &g);
+    return buf;
+}
+
+std::string label(const std::string& s) {
+    std::string out;
+    for (char c : s) {
+        if (c == '\\' || c == '"') {
+            out += '\\';
+        }
+        out += c == '\n' ? ' ' : c;
+    }
+    return out;
+}
+
+std::string render_json(const server_figures& f) {
+    std::string o = "{";
+    o += "\"uptime_seconds\": " + num(f.now - f.started);
+    o += ", \"started\": " + num(f.started);
+    o += ", \"config_generation\": " + std::to_string(f.generation);
+    o += ", \"sites\": " + std::to_string(f.sites);
+    o += ", \"requests\": " + std::to_string(f.requests);
+    o += ", \"in_flight\": " + std::to_string(f.in_flight);
+    o += ", \"connections\": {\"open\": " + std::to_string(f.open_connections) +
+         ", \"total\": " + std::to_string(f.total_connections) + "}";
+    o += ", \"pool\": {\"threads\": " + std::to_string(f.pool_threads) + ", \"busy\": " +
+         std::to_string(f.pool_busy) + ", \"queued\": " + std::to_string(f.pool_queued) + "}";
+    o += ", \"last_reload\": {\"time\": " + (f.last_reload > 0 ? num(f.last_reload) : std::string("null")) +
+         ", \"ok\": " + (f.last_reload_ok ? "true" : "false") + ", \"ms\": " + num(f.last_reload_ms) +
+         ", \"error\": " + (f.last_reload_error.empty() ? "null" : json_str(f.last_reload_error)) + "}";
+    o += ", \"listeners\": [";
+    for (std::size_t i = 0; i < f.listeners.size(); ++i) {
+        o += (i ? ", " : "") + json_str(f.listeners[i]);
+    }
+    o += "], \"interpreters\": [";
+    for (std::size_t i = 0; i < f.interpreters.size(); ++i) {
+        const auto& in = f.interpreters[i];
+        o += (i ? ", " : "") + std::string("{\"name\": ") + json_str(in.name) + ", \"created\": " + num(in.created) +
+             ", \"create_ms\": " + num(in.create_ms) + ", \"requests\": " + std::to_string(in.requests) +
+             ", \"errors\": " + std::to_string(in.errors) + ", \"modules_loaded\": " + std::to_string(in.modules) +
+             ", \"sys_modules\": " + std::to_string(in.sys_modules) + ", \"last_used\": " +
+             (in.last_used > 0 ? num(in.last_used) : std::string("null")) + "}";
+    }
+    o += "]}\n";
+    return o;
+}
+
+std::string render_metrics(const server_figures& f) {
+    std::string o;
+    auto metric = [&](const char* name, const char* type, const char* help, const std::string& value) {
+        o += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n" + name + " " +
+             value + "\n";
+    };
+    metric("subhttpd_uptime_seconds", "gauge", "Seconds since the server started.", num(f.now - f.started));
+    metric("subhttpd_config_generation", "gauge", "Configuration generation in force.",
+           std::to_string(f.generation));
+    metric("subhttpd_requests_total", "counter", "Requests received.", std::to_string(f.requests));
+    metric("subhttpd_requests_in_flight", "gauge", "Python requests not answered yet.", std::to_string(f.in_flight));
+    metric("subhttpd_connections_open", "gauge", "Open client connections.", std::to_string(f.open_connections));
+    metric("subhttpd_connections_total", "counter", "Client connections seen.", std::to_string(f.total_connections));
+    metric("subhttpd_pool_busy", "gauge", "Worker threads running a job.", std::to_string(f.pool_busy));
+    metric("subhttpd_pool_queued", "gauge", "Jobs waiting for a worker.", std::to_string(f.pool_queued));
+    metric("subhttpd_last_reload_success", "gauge", "1 if the last reload applied.", f.last_reload_ok ? "1" : "0");
+    metric("subhttpd_last_reload_timestamp_seconds", "gauge", "Unix time of the last reload.", num(f.last_reload));
+    o += "# HELP subhttpd_interpreter_requests_total Requests run per interpreter.\n"
+         "# TYPE subhttpd_interpreter_requests_total counter\n";
+    for (const auto& in : f.interpreters) {
+        o += "subhttpd_interpreter_requests_total{interpreter=\"" + label(in.name) + "\"} " +
+             std::to_string(in.requests) + "\n";
+    }
+    o += "# HELP subhttpd_interpreter_errors_total Handler errors per interpreter.\n"
+         "# TYPE subhttpd_interpreter_errors_total counter\n";
+    for (const auto& in : f.interpreters) {
+        o += "subhttpd_interpreter_errors_total{interpreter=\"" + label(in.name) + "\"} " +
+             std::to_string(in.errors) + "\n";
+    }
+    o += "# HELP subhttpd_interpreter_modules Handler modules loaded per interpreter.\n"
+         "# TYPE subhttpd_interpreter_modules gauge\n";
+    for (const auto& in : f.interpreters) {
+        o += "subhttpd_interpreter_modules{interpreter=\"" + label(in.name) + "\"} " + std::to_string(in.modules) +
+             "\n";
+    }
+    return o;
+}
+
+std::string render_html(const server_figures& f) {
+    std::string o =
+        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>subhttpd status</title>\n"
+        "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
+        "td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}th{background:#eee}"
+        ".bad{color:#b00}</style></head><body>\n<h1>subhttpd status</h1>\n<table id=\"server\">\n";
+    auto row = [&](const std::string& k, const std::string& v) {
+        o += "<tr><th>" + html_esc(k) + "</th><td>" + html_esc(v) + "</td></tr>\n";
+    };
+    row("uptime", num(f.now - f.started) + " s");
+    row("started", when(f.started));
+    row("config generation", std::to_string(f.generation));
+    row("sites", std::to_string(f.sites));
+    row("requests", std::to_string(f.requests));
+    row("in flight", std::to_string(f.in_flight));
+    row("connections", std::to_string(f.open_connections) + " open, " + std::to_string(f.total_connections) + " seen");
+    row("worker pool", std::to_string(f.pool_busy) + " busy of " + std::to_string(f.pool_threads) + ", " +
+                           std::to_string(f.pool_queued) + " queued");
+    std::string listeners;
+    for (const auto& l : f.listeners) {
+        listeners += (listeners.empty() ? "" : ", ") + l;
+    }
+    row("listening on", listeners);
+    row("last reload", f.last_reload > 0 ? when(f.last_reload) + " (" + num(f.last_reload_ms) + " ms, " +
+                                               (f.last_reload_ok ? "applied" : "FAILED") + ")"
+                                         : "never");
+    o += "</table>\n";
+    if (!f.last_reload_error.empty()) {
+        o += "<h2 class=\"bad\">last reload error</h2>\n<pre id=\"reload-error\">" + html_esc(f.last_reload_error) +
+             "</pre>\n";
+    }
+    o += "<h2>interpreters</h2>\n<table id=\"interpreters\">\n<tr><th>name</th><th>created</th><th>requests</th>"
+         "<th>errors</th><th>modules loaded</th><th>last used</th></tr>\n";
+    for (const auto& in : f.interpreters) {
+        o += "<tr><td>" + html_esc(in.name) + "</td><td>" + when(in.created) + " (" + num(in.create_ms) +
+             " ms)</td><td>" + std::to_string(in.requests) + "</td><td>" + std::to_string(in.errors) + "</td><td>" +
+             std::to_string(in.modules) + "</td><td>" + when(in.last_used) + "</td></tr>\n";
+    }
+    o += "</table>\n</body></html>\n";
+    return o;
+}
+
+}  // namespace
+
+std::string render_status(const server_figures& f, status_format fmt) {
+    switch (fmt) {
+        case status_format::json: return render_json(f);
+        case status_format::metrics: return render_metrics(f);
+        case status_format::html: break;
+    }
+    return render_html(f);
+}
+
+}  // namespace subhttpd::reactor

@@ -1,0 +1,37 @@
+#pragma once
+// status_page: [server].status for loopback clients — HTML for people, JSON
+// (?json or Accept: application/json) and Prometheus text (?metrics). Pure
+// formatting of figures the server hands in. Loop thread.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "interp/registry.h"
+
+namespace subhttpd::reactor {
+
+struct server_figures {
+    double started = 0;  // unix time
+    double now = 0;
+    std::uint64_t generation = 0;
+    std::uint64_t requests = 0;
+    std::size_t open_connections = 0;
+    std::uint64_t total_connections = 0;
+    std::size_t in_flight = 0;
+    std::size_t pool_threads = 0;
+    std::size_t pool_busy = 0;
+    std::size_t pool_queued = 0;
+    double last_reload = 0;  // unix time, 0 = never
+    bool last_reload_ok = true;
+    double last_reload_ms = 0;
+    std::string last_reload_error;
+    std::size_t sites = 0;
+    std::vector<std::string> listeners;
+    std::vector<interp::interp_info> interpreters;
+};
+
+enum class status_format { html, json, metrics };
+
+std::string render_status(const server_figures& f, status_format fmt);
+
+}  // namespace subhttpd::reactor
