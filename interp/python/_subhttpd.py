@@ -473,8 +473,15 @@ def _import_path(path, autoreload):
     entry = _modules.get(path)
     if entry is None:
         entry = _modules[path] = _Entry(path)
-    if entry.module is None or (autoreload and _stale(entry, 0, set())):
+    if entry.module is None:
         _load_file(path, entry)
+    elif autoreload:
+        # At most one look at the files of a module (and its children) a second.
+        now = _time.monotonic()
+        if now - entry.checked >= 1.0:
+            entry.checked = now
+            if _stale(entry, now, set()):
+                _load_file(path, entry)
     if _importing and entry not in _importing[-1].children:
         _importing[-1].children.append(entry)
     return entry.module
