@@ -239,6 +239,9 @@ int set_no_cache(PyObject* o, PyObject* v, void*) {
     return 0;
 }
 PyObject* get_handler(PyObject* o, void*) { REQ_ALIVE(o); return py::str(c.handler_name); }
+// Nothing fills content_type before the handlers run (no mod_mime), so a
+// non-empty one was assigned by a handler: mod_python's _content_type_set.
+PyObject* get_content_type_set(PyObject* o, void*) { REQ_ALIVE(o); return PyBool_FromLong(!c.content_type.empty()); }
 
 // String members the handler may change.
 struct string_member {
@@ -374,6 +377,7 @@ PyGetSetDef req_getset[] = {
     {"clength", get_clength, nullptr, "see set_content_length()", nullptr},
     {"no_cache", get_no_cache, set_no_cache, "send no-cache headers", nullptr},
     {"handler", get_handler, nullptr, "the handler name (mod_python)", nullptr},
+    {"_content_type_set", get_content_type_set, nullptr, "true once a handler assigned content_type", nullptr},
     {"uri", get_string, set_string, "the path of the URL", const_cast<string_member*>(&sm_uri)},
     {"filename", get_string, set_string, "the file the URL maps to", const_cast<string_member*>(&sm_filename)},
     {"canonical_filename", get_string, nullptr, "the file the URL maps to", const_cast<string_member*>(&sm_filename)},
@@ -741,6 +745,20 @@ PyObject* req_auth_type_config(PyObject* o, PyObject*) {
     return py::str(c.route->auth_type);
 }
 
+// server.get_options(): the options set at site level only (the virtual host's).
+PyObject* req_site_options(PyObject* o, PyObject*) {
+    REQ_ALIVE(o);
+    header_list items;
+    if (c.route->site != nullptr) {
+        for (const auto& [k, v] : c.route->site->settings.options) {
+            if (!v.empty()) {
+                items.emplace_back(k, v);
+            }
+        }
+    }
+    return make_table(Py_TYPE(o), items);
+}
+
 PyObject* req_log_error(PyObject* o, PyObject* const* args, Py_ssize_t nargs) {
     REQ_ALIVE(o);
     std::string msg;
@@ -795,6 +813,7 @@ PyMethodDef req_methods[] = {
     {"_peer", req_peer, METH_NOARGS, nullptr},
     {"_route_info", req_route_info, METH_NOARGS, nullptr},
     {"_auth_type_config", req_auth_type_config, METH_NOARGS, nullptr},
+    {"_site_options", req_site_options, METH_NOARGS, nullptr},
     {nullptr, nullptr, 0, nullptr},
 };
 

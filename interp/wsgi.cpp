@@ -1,6 +1,6 @@
 // The WSGI adapter (PEP 3333). The environ is built here from the exchange with
 // keys and constant values cached per interpreter (wsgi_state, kept in the
-// native module's state: no static PyObject*). wsgi.input and start_response are
+// native module's state, never in globals). wsgi.input and start_response are
 // small native heap types bound to one request and detached when it ends, so an
 // app that keeps them gets an error instead of a dangling pointer. The app loader,
 // wsgi.errors and wsgi.file_wrapper are plain Python in _subhttpd.py.

@@ -10,6 +10,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <cstdlib>
+
 namespace subhttpd::reactor {
 namespace {
 
@@ -49,7 +51,89 @@ void addr_text(const sockaddr_storage& ss, std::string& ip, std::uint16_t& port)
     }
 }
 
+bool ip_matches(const std::string& ip, const std::string& rule) {
+    auto slash = rule.find('/');
+    if (slash == std::string::npos) {
+        return ip == rule;
+    }
+    in_addr a{}, net{};
+    if (inet_pton(AF_INET, ip.c_str(), &a) != 1 || inet_pton(AF_INET, rule.substr(0, slash).c_str(), &net) != 1) {
+        return false;
+    }
+    int bits = std::atoi(rule.c_str() + slash + 1);
+    if (bits <= 0) {
+        return bits == 0;
+    }
+    uint32_t mask = bits >= 32 ? 0xffffffffu : ~((1u << (32 - bits)) - 1);
+    return (ntohl(a.s_addr) & mask) == (ntohl(net.s_addr) & mask);
+}
+
+bool trusted_ip(const std::string& ip, const std::vector<std::string>& trusted) {
+    for (const auto& t : trusted) {
+        if (ip_matches(ip, t)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+std::string trim(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
+        s.remove_prefix(1);
+    }
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
+        s.remove_suffix(1);
+    }
+    return std::string(s);
+}
+
 }  // namespace
+
+void evhttp_exchange::apply_forwarded(const std::vector<std::string>& trusted) {
+    if (trusted.empty() || req_ == nullptr) {
+        return;
+    }
+    evkeyvalq* in = evhttp_request_get_input_headers(req_);
+    const char* xff = evhttp_find_header(in, "X-Forwarded-For");
+    const char* xfp = evhttp_find_header(in, "X-Forwarded-Proto");
+    if (xff == nullptr && xfp == nullptr) {
+        return;
+    }
+    peer();  // load the socket addresses
+    if (!trusted_ip(peer_.remote_ip, trusted)) {
+        return;
+    }
+    if (xff != nullptr) {
+        // Walk from the right: the nearest address no trusted proxy vouches for.
+        std::string_view list = xff;
+        std::string chosen;
+        while (!list.empty()) {
+            auto comma = list.rfind(',');
+            std::string item = trim(comma == std::string_view::npos ? list : list.substr(comma + 1));
+            list = comma == std::string_view::npos ? std::string_view() : list.substr(0, comma);
+            if (item.empty()) {
+                continue;
+            }
+            chosen = item;
+            if (!trusted_ip(item, trusted)) {
+                break;
+            }
+        }
+        in6_addr probe{};
+        in_addr probe4{};
+        if (!chosen.empty() && (inet_pton(AF_INET, chosen.c_str(), &probe4) == 1 ||
+                                inet_pton(AF_INET6, chosen.c_str(), &probe) == 1)) {
+            peer_.remote_ip = chosen;
+            peer_.remote_port = 0;
+        }
+    }
+    if (xfp != nullptr) {
+        std::string proto = trim(xfp);
+        if (proto == "https" || proto == "http") {
+            peer_.scheme = proto;
+        }
+    }
+}
 
 evhttp_exchange::~evhttp_exchange() { forget_connection(); }
 

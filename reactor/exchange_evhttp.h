@@ -6,6 +6,7 @@
 #include <event2/http.h>
 
 #include <string>
+#include <vector>
 
 #include "interp/exchange.h"
 #include "reactor/connections.h"
@@ -45,6 +46,10 @@ public:
     bool send_file(const std::string& path, std::uint64_t offset, std::uint64_t length) override;
 
     int status_sent() const override { return status_; }
+
+    // X-Forwarded-For / X-Forwarded-Proto become the peer's address and scheme,
+    // but only when the connection comes from one of `trusted` (IPs or IPv4 CIDRs).
+    void apply_forwarded(const std::vector<std::string>& trusted);
     bool has_host_header() const { return has_host_; }
 
 private:

@@ -56,6 +56,9 @@ int open_listener(const conf::listen_addr& addr, std::string& err) {
         }
         int one = 1;
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        // Worker processes that open a listener added by a reload bind beside
+        // the sockets they inherited.
+        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
         if (ai->ai_family == AF_INET6) {
             setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
         }
@@ -88,12 +91,21 @@ std::string listener_set::sync(evhttp* http, const std::vector<conf::listen_addr
             next.emplace(a.text, it->second);
             continue;
         }
-        int fd = open_listener(a, err);
+        int fd = -1;
+        bool owned = true;
+        auto inh = inherited_.find(a.text);
+        if (inh != inherited_.end()) {
+            fd = inh->second;  // bound by the parent of the worker processes
+            owned = false;
+            inherited_.erase(inh);
+        } else {
+            fd = open_listener(a, err);
+        }
         if (fd < 0) {
             break;
         }
         opened.push_back(fd);
-        next.emplace(a.text, entry{a, nullptr, fd});
+        next.emplace(a.text, entry{a, nullptr, fd, owned});
     }
     if (!err.empty()) {
         for (int fd : opened) {
@@ -111,7 +123,7 @@ std::string listener_set::sync(evhttp* http, const std::vector<conf::listen_addr
     for (auto& [text, e] : open_) {
         if (next.count(text) == 0) {
             evhttp_del_accept_socket(http, e.handle);
-            if (e.addr.type == conf::listen_addr::kind::unix_socket) {
+            if (e.owned && e.addr.type == conf::listen_addr::kind::unix_socket) {
                 ::unlink(e.addr.path.c_str());
             }
             log::write(log::level::info, "listen", "", "closed " + text);
@@ -126,7 +138,7 @@ void listener_set::close_all(evhttp* http) {
         if (http != nullptr && e.handle != nullptr) {
             evhttp_del_accept_socket(http, e.handle);
         }
-        if (e.addr.type == conf::listen_addr::kind::unix_socket) {
+        if (e.owned && e.addr.type == conf::listen_addr::kind::unix_socket) {
             ::unlink(e.addr.path.c_str());
         }
     }

@@ -21,14 +21,18 @@ public:
     std::string sync(evhttp* http, const std::vector<conf::listen_addr>& want);
     void close_all(evhttp* http);
     std::vector<std::string> bound() const;
+    // Sockets already bound (by the parent of worker processes), by listen text.
+    void inherit(std::map<std::string, int> fds) { inherited_ = std::move(fds); }
 
 private:
     struct entry {
         conf::listen_addr addr;
         evhttp_bound_socket* handle = nullptr;
         int fd = -1;  // the socket, until evhttp owns it through `handle`
+        bool owned = true;  // false: the parent of the workers owns the socket file
     };
     std::map<std::string, entry> open_;
+    std::map<std::string, int> inherited_;
 };
 
 }  // namespace subhttpd::reactor

@@ -8,6 +8,9 @@
 #include "conf/config.h"
 #include "hosts/route.h"
 #include "reactor/server.h"
+#include "reactor/workers.h"
+
+#include <unistd.h>
 
 namespace {
 
@@ -214,6 +217,20 @@ int main(int argc, char** argv) {
     opts.config_path = a.config;
     opts.listen_override = a.listen;
     opts.dev = a.dev;
+    {
+        // workers = N: a parent that binds and forks; the reactor runs in the workers.
+        subhttpd::conf::load_result lr = subhttpd::conf::load(a.config);
+        if (lr.ok() && lr.cfg->server.workers != 1) {
+            unsigned n = lr.cfg->server.workers;
+            if (n == 0) {
+                long cores = sysconf(_SC_NPROCESSORS_ONLN);
+                n = cores > 0 ? static_cast<unsigned>(cores) : 1;
+            }
+            if (n > 1) {
+                return subhttpd::reactor::run_workers(opts, n);
+            }
+        }
+    }
     subhttpd::reactor::server srv(opts);
     std::string err = srv.start();
     if (!err.empty()) {

@@ -278,6 +278,7 @@ struct server::impl {
             access_line(*ex, 400, "", t0);
             return;
         }
+        ex->apply_forwarded(cfg->server.trusted_proxies);
         if (is_status_request(*ex)) {
             serve_status(*ex);
             access_line(*ex, ex->status_sent(), "", t0);
@@ -429,6 +430,7 @@ std::string server::start() {
     unsigned threads = r.cfg->server.pool_threads;
     s.exec = std::make_unique<loop_executor>(s.base, threads, static_cast<std::size_t>(threads) * 16);
     s.disp = std::make_unique<interp::dispatcher>(s.reg, serve_default, *s.exec);
+    s.listeners.inherit(s.opts.inherited_listeners);
     err = s.apply(r.cfg);
     if (!err.empty()) {
         return err;

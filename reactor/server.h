@@ -6,6 +6,7 @@
 // Signals: SIGHUP reload, SIGTERM/SIGINT graceful stop, SIGUSR1 reopen logs.
 // Construct, start() and run() from one thread: the loop thread.
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -18,6 +19,8 @@ struct server_options {
     std::string config_path;
     std::vector<std::string> listen_override;  // --listen
     bool dev = false;                          // --dev
+    std::map<std::string, int> inherited_listeners;  // worker process: bound by the parent
+    bool is_worker = false;
 };
 
 class server {

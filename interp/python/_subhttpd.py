@@ -590,7 +590,8 @@ class server(object):
         self._req = req
 
     def get_options(self):
-        return self._req.get_options()
+        """The PythonOptions set for the site itself (no directory overrides)."""
+        return self._req._site_options()
 
     def get_config(self):
         return self._req.get_config()
