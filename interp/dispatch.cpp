@@ -11,6 +11,7 @@
 
 #include "common/http_status.h"
 #include "common/log.h"
+#include "interp/error_page.h"
 #include "interp/module.h"
 #include "interp/offload_exchange.h"
 #include "interp/py_util.h"
@@ -245,10 +246,9 @@ public:
         std::string body;
         if (status >= 300) {
             if (status == 500 && ctx_.debug && !error_text_.empty()) {
-                headers.emplace_back("Content-Type", "text/plain; charset=utf-8");
-                body = "MOD_PYTHON ERROR\n\nProcessId:      " + std::to_string(getpid()) +
-                       "\nInterpreter:    '" + ctx_.main_name + "'\n\nPhase:          '" +
-                       std::string(conf::phase_directive(ctx_.phase)) + "'\n\n" + error_text_;
+                error_page page = render_error_page(debug_report(ex), debug_context(ex), accepts_html(ex.request_headers()));
+                headers.emplace_back("Content-Type", page.content_type);
+                body = std::move(page.body);
             } else {
                 headers.emplace_back("Content-Type", "text/html; charset=utf-8");
                 body = "<!DOCTYPE html>\n<html><head><title>" + std::to_string(status) + " " + reason +
@@ -509,6 +509,7 @@ private:
             if (PyLong_Check(result.get())) {
                 return static_cast<int>(PyLong_AsLong(result.get()));
             }
+            failed_handler_ = h.module + "::" + h.callable;
             error_text_ = "handler " + h.module + "::" + h.callable + " returned an invalid return code: " +
                           std::string(Py_TYPE(result.get())->tp_name) + " (expected an int such as apache.OK)";
             log::write(log::level::error, "dispatch", in.name(), error_text_);
@@ -531,7 +532,13 @@ private:
             py::ref t = py::ref::steal(type), v = py::ref::steal(value), b = py::ref::steal(tb);
             return server_return_code(v.get());
         }
-        error_text_ = py::take_error_text();
+        failed_handler_ = h.module + "::" + h.callable;
+        if (ctx_.debug) {  // the error page wants frames and source, not only the text
+            report_ = take_error_report(in.runtime());
+            error_text_ = report_.text;
+        } else {
+            error_text_ = py::take_error_text();
+        }
         log::write(log::level::error, "dispatch", in.name(),
                    std::string(conf::phase_directive(ctx_.phase)) + " " + h.module + "::" + h.callable +
                        " failed for " + ctx_.uri + ":\n" + error_text_);
@@ -559,12 +566,41 @@ private:
         return 500;
     }
 
+    // The debug page's report: structured when result_code took it, else the text alone.
+    error_report debug_report(const exchange&) const {
+        if (!report_.text.empty() && report_.text == error_text_) {
+            return report_;
+        }
+        error_report r;
+        r.text = error_text_;
+        return r;
+    }
+
+    error_context debug_context(const exchange& ex) const {
+        error_context c;
+        c.method = ex.method();
+        c.target = ex.target();
+        c.protocol = ex.protocol();
+        c.headers = ex.request_headers();
+        const hosts::route& r = *ctx_.route;
+        c.site = r.site != nullptr ? r.site->server_name : "";
+        const hosts::phase_route& pr = r.at(ctx_.phase);
+        c.block = pr.from.type == hosts::block_ref::kind::site ? "site " + c.site + " (" + conf::to_string(pr.from.where) + ")"
+                                                               : hosts::describe(pr.from);
+        c.handler = !failed_handler_.empty() ? failed_handler_ : pr.wsgi;
+        c.phase = conf::phase_directive(ctx_.phase);
+        c.interpreter = ctx_.main_name;
+        return c;
+    }
+
     dispatcher::shared& sh_;
     thread_states* ts_;
     request_ctx ctx_;
     std::optional<scope> scope_;
     interpreter* last_in_ = nullptr;
     std::string error_text_;
+    error_report report_;         // with debug on: error_text_ with frames and source
+    std::string failed_handler_;  // "module::callable" of the handler that failed
     bool timed_out_ = false;
 };
 
@@ -573,7 +609,7 @@ private:
 class request_job : public std::enable_shared_from_this<request_job> {
 public:
     request_job(dispatcher::shared& sh, std::shared_ptr<const conf::config> cfg, std::uint64_t gen,
-                hosts::route r, std::unique_ptr<exchange> ex, finished_handler done)
+                std::shared_ptr<const hosts::route> r, std::unique_ptr<exchange> ex, finished_handler done)
         : sh_(sh), cfg_(std::move(cfg)), gen_(gen), route_(std::move(r)), real_(std::move(ex)),
           done_(std::move(done)) {
         ++sh_.in_flight;
@@ -587,7 +623,7 @@ public:
     }
 
     void start() {
-        if (route_.offload) {
+        if (route_->offload) {
             start_offloaded();
             return;
         }
@@ -600,7 +636,7 @@ private:
 
     void start_offloaded() {
         // Interpreters are made on the loop thread, before the job leaves it.
-        for (const auto& pr : route_.phases) {
+        for (const auto& pr : route_->phases) {
             std::string err;
             if (pr.set && sh_.reg.get(pr.interpreter, &err) == nullptr) {
                 log::write(log::level::error, "dispatch", pr.interpreter, err);
@@ -616,12 +652,12 @@ private:
         auto self = shared_from_this();
         if (!sh_.exec.submit([self] { self->step(); })) {
             sink_->abandoned = true;
-            log::write(log::level::warn, "dispatch", "", "worker pool queue full: 503 for " + route_.uri);
+            log::write(log::level::warn, "dispatch", "", "worker pool queue full: 503 for " + route_->uri);
             finish_on_loop(503, true);
             return;
         }
-        if (route_.handler_timeout.count() > 0) {
-            timer_ = sh_.exec.schedule(static_cast<std::uint64_t>(route_.handler_timeout.count()),
+        if (route_->handler_timeout.count() > 0) {
+            timer_ = sh_.exec.schedule(static_cast<std::uint64_t>(route_->handler_timeout.count()),
                                        [self] { self->on_offload_timeout(); });
         }
     }
@@ -633,9 +669,9 @@ private:
             return;
         }
         sink_->abandoned = true;
-        log::write(log::level::error, "dispatch", route_.at(conf::phase::content).interpreter,
-                   "offloaded handler for " + route_.uri + " ran past handler_timeout (" +
-                       std::to_string(route_.handler_timeout.count()) +
+        log::write(log::level::error, "dispatch", route_->at(conf::phase::content).interpreter,
+                   "offloaded handler for " + route_->uri + " ran past handler_timeout (" +
+                       std::to_string(route_->handler_timeout.count()) +
                        " ms): answered 504; its worker is reused when it returns");
         answer_plain(504);
         timed_out_ = true;
@@ -798,7 +834,7 @@ private:
         }
     }
 
-    const hosts::route* current_route() const { return redirected_ ? &*redirected_ : &route_; }
+    const hosts::route* current_route() const { return redirected_ ? &*redirected_ : route_.get(); }
 
     void count_request() {
         if (interpreter* in = rs_->last_interpreter()) {
@@ -889,7 +925,7 @@ private:
     dispatcher::shared& sh_;
     std::shared_ptr<const conf::config> cfg_;
     std::uint64_t gen_;
-    hosts::route route_;
+    std::shared_ptr<const hosts::route> route_;
     std::optional<hosts::route> redirected_;
     std::unique_ptr<exchange> real_;
     std::unique_ptr<offload_exchange> pool_ex_;
@@ -913,7 +949,8 @@ dispatcher::dispatcher(registry& reg, default_handler fallback, executor& exec)
 
 dispatcher::~dispatcher() = default;
 
-void dispatcher::start(std::shared_ptr<const conf::config> cfg, std::uint64_t generation, hosts::route r,
+void dispatcher::start(std::shared_ptr<const conf::config> cfg, std::uint64_t generation,
+                       std::shared_ptr<const hosts::route> r,
                        std::unique_ptr<exchange> ex, finished_handler done) {
     auto job = std::make_shared<request_job>(*shared_, std::move(cfg), generation, std::move(r), std::move(ex),
                                              std::move(done));

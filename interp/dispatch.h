@@ -40,8 +40,8 @@ public:
 
     // Runs the request; `done` runs on the loop thread once it is answered and its
     // log/cleanup phases have run (possibly before start() returns).
-    void start(std::shared_ptr<const conf::config> cfg, std::uint64_t generation, hosts::route r,
-               std::unique_ptr<exchange> ex, finished_handler done);
+    void start(std::shared_ptr<const conf::config> cfg, std::uint64_t generation,
+               std::shared_ptr<const hosts::route> r, std::unique_ptr<exchange> ex, finished_handler done);
 
     // PythonImport: runs `module` or `module::callable` in the interpreter `name`.
     // Returns "" or the error text. Loop thread.

@@ -4,7 +4,6 @@
 
 #include <chrono>
 
-#include "common/log.h"
 #include "interp/py_util.h"
 
 namespace subhttpd::interp {
@@ -12,11 +11,7 @@ namespace subhttpd::interp {
 watchdog::watchdog() : thread_([this] { main(); }) {}
 
 watchdog::~watchdog() {
-    {
-        std::lock_guard<std::mutex> g(mu_);
-        stop_ = true;
-    }
-    cv_.notify_all();
+    stop_ = true;
     thread_.join();
 }
 
@@ -24,72 +19,53 @@ void watchdog::arm(interpreter& in, std::uint64_t ms) {
     if (ms == 0) {
         return;
     }
-    {
-        std::lock_guard<std::mutex> g(mu_);
-        ++generation_;
-        armed_ = true;
-        fired_ = false;
-        deadline_ = py::mono_now() + static_cast<double>(ms) / 1000.0;
-        in_ = &in;
+    if (target_ == 0) {
         target_ = PyThread_get_thread_ident();
     }
-    cv_.notify_all();
+    in_.store(&in, std::memory_order_relaxed);
+    deadline_.store(py::mono_now() + static_cast<double>(ms) / 1000.0, std::memory_order_relaxed);
+    armed_.store(++generation_, std::memory_order_release);
 }
 
 bool watchdog::disarm() {
-    bool fired = false;
-    {
-        std::lock_guard<std::mutex> g(mu_);
-        if (!armed_) {
-            return false;
-        }
-        armed_ = false;
-        fired = fired_;
+    std::uint64_t gen = armed_.exchange(0, std::memory_order_acq_rel);
+    if (gen == 0) {
+        return false;
     }
-    if (fired) {
-        // If the handler returned before the interrupt was delivered, it must not
-        // hit the next piece of Python this thread runs.
-        PyThreadState_SetAsyncExc(PyThread_get_thread_ident(), nullptr);
+    if (fired_.load(std::memory_order_acquire) != gen) {
+        return false;
     }
-    return fired;
+    // If the handler returned before the interrupt was delivered, it must not hit
+    // the next piece of Python this thread runs.
+    PyThreadState_SetAsyncExc(PyThread_get_thread_ident(), nullptr);
+    return true;
 }
 
 void watchdog::main() {
-    std::unique_lock<std::mutex> g(mu_);
-    while (!stop_) {
-        if (!armed_ || fired_) {
-            cv_.wait(g);
+    unsigned long target = 0;
+    while (!stop_.load()) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        std::uint64_t gen = armed_.load(std::memory_order_acquire);
+        if (gen == 0 || fired_.load() == gen || py::mono_now() < deadline_.load(std::memory_order_relaxed)) {
             continue;
         }
-        double now = py::mono_now();
-        if (now < deadline_) {
-            cv_.wait_for(g, std::chrono::duration<double>(deadline_ - now));
-            continue;
-        }
-        std::uint64_t gen = generation_;
-        interpreter* in = in_;
-        unsigned long target = target_;
-        g.unlock();
+        interpreter* in = in_.load(std::memory_order_relaxed);
+        target = target_;
         // Take the GIL in the handler's interpreter; the loop thread gives it up
         // at its next switch interval (or is blocked outside Python).
-        PyThreadState* ts = states_.get(*in);
-        PyEval_RestoreThread(ts);
-        {
-            std::lock_guard<std::mutex> g2(mu_);
-            // Holding the GIL, an armed watch with the same generation means the
-            // loop thread is still inside that handler call.
-            if (armed_ && generation_ == gen && !fired_) {
-                py::ref exc = py::ref::steal(PyObject_GetAttrString(in->runtime(), "HandlerTimeout"));
-                if (exc) {
-                    PyThreadState_SetAsyncExc(target, exc.get());
-                    fired_ = true;
-                } else {
-                    PyErr_Clear();
-                }
+        PyEval_RestoreThread(states_.get(*in));
+        // Holding the GIL, a watch still armed with the same generation means the
+        // loop thread is inside that handler call: disarm() runs with the GIL.
+        if (armed_.load(std::memory_order_acquire) == gen) {
+            py::ref exc = py::ref::steal(PyObject_GetAttrString(in->runtime(), "HandlerTimeout"));
+            if (exc) {
+                fired_.store(gen, std::memory_order_release);
+                PyThreadState_SetAsyncExc(target, exc.get());
+            } else {
+                PyErr_Clear();
             }
         }
         PyEval_SaveThread();
-        g.lock();
     }
 }
 

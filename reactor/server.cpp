@@ -29,8 +29,10 @@
 #include "reactor/exchange_evhttp.h"
 #include "reactor/listeners.h"
 #include "reactor/pool.h"
+#include "reactor/route_cache.h"
 #include "reactor/status_page.h"
 #include "reactor/watcher.h"
+#include "reactor/dev.h"
 
 #ifdef SUBHTTPD_HAVE_SYSTEMD
 #include <systemd/sd-daemon.h>
@@ -63,6 +65,7 @@ struct server::impl {
     std::uint64_t requests = 0;
     double started = 0;
     connection_table conns;
+    route_cache routes;
     std::unique_ptr<config_watcher> watcher;
     std::set<std::pair<std::string, std::string>> imported;  // (interpreter, entry) run once
     double last_reload = 0;
@@ -162,7 +165,7 @@ struct server::impl {
                 err += conf::to_string(e) + "\n";
             }
         } else {
-            err = apply(r.cfg);
+            err = apply(dev::with_dev_overrides(r.cfg, opts.dev));
         }
         last_reload = static_cast<double>(time(nullptr));
         last_reload_ms = (mono_now() - t0) * 1000.0;
@@ -246,6 +249,11 @@ struct server::impl {
         if (!log::access_enabled()) {
             return;
         }
+        if (cfg->server.dev) {
+            log::access(dev::access_line(ex.method(), ex.target(), status, mono_now() - t0, interp,
+                                         dev::colour_wanted()));
+            return;
+        }
         const interp::peer_info& p = ex.peer();
         char when[64];
         time_t now = time(nullptr);
@@ -286,13 +294,13 @@ struct server::impl {
         }
         std::shared_ptr<const conf::config> snap = cfg;  // this request keeps its snapshot
         hosts::request_line line{ex->host(), ex->method(), ex->target()};
-        hosts::route r = hosts::resolve(*snap, line);
+        std::shared_ptr<const hosts::route> r = routes.get(*snap, generation, line, t0);
         bool python = false;
-        for (const auto& pr : r.phases) {
+        for (const auto& pr : r->phases) {
             python = python || pr.set;
         }
         if (!python) {
-            int status = serve_default(*ex, r, r.filename, r.path_info);
+            int status = serve_default(*ex, *r, r->filename, r->path_info);
             access_line(*ex, status, "", t0);
             return;
         }
@@ -402,6 +410,7 @@ std::string server::start() {
         }
         return all;
     }
+    r.cfg = dev::with_dev_overrides(r.cfg, s.opts.dev);
     std::string err = log::open(r.cfg->server.error_log, r.cfg->server.access_log);
     if (!err.empty()) {
         return err;
@@ -450,6 +459,11 @@ std::string server::start() {
     }
     for (const auto& l : s.listeners.bound()) {
         log::write(log::level::notice, "server", "", "listening on " + l);
+    }
+    if (s.cfg->server.dev) {
+        std::string b = dev::banner(*s.cfg, s.listen_addrs(*s.cfg));
+        std::fwrite(b.data(), 1, b.size(), stderr);
+        std::fflush(stderr);
     }
     impl::notify("READY=1");
     return "";
