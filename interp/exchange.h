@@ -16,6 +16,11 @@ namespace subhttpd::interp {
 
 using header_list = std::vector<std::pair<std::string, std::string>>;
 
+// A response that is buffered (not streamed) may not grow past this: a handler
+// that writes more gets an IOError (and, unless it copes, a 500) instead of the
+// server holding gigabytes for one client.
+inline constexpr std::size_t max_buffered_response = 256u * 1024 * 1024;
+
 struct peer_info {
     std::string remote_ip;
     std::uint16_t remote_port = 0;

@@ -8,6 +8,9 @@
 
 #include <sys/stat.h>
 
+#include <strings.h>
+
+#include <algorithm>
 #include <cctype>
 #include <cstring>
 #include <utility>
@@ -305,6 +308,27 @@ const table_id tid_err_headers_out = table_id::err_headers_out;
 const table_id tid_notes = table_id::notes;
 const table_id tid_subprocess_env = table_id::subprocess_env;
 
+// Apache joins a repeated request header into one value ("a, b") before any
+// handler sees headers_in; mod_python code relies on getting a str back.
+// Cookie headers are joined with "; " (RFC 9113 8.2.3), which cookie parsers read.
+header_list merge_repeated(const header_list& in) {
+    header_list out;
+    out.reserve(in.size());
+    for (const auto& [k, v] : in) {
+        auto same = [&k](const auto& kv) {
+            return kv.first.size() == k.size() && strncasecmp(kv.first.c_str(), k.c_str(), k.size()) == 0;
+        };
+        auto it = std::find_if(out.begin(), out.end(), same);
+        if (it == out.end()) {
+            out.emplace_back(k, v);
+        } else {
+            it->second += strcasecmp(k.c_str(), "Cookie") == 0 ? "; " : ", ";
+            it->second += v;
+        }
+    }
+    return out;
+}
+
 PyObject* get_table(PyObject* o, void* closure) {
     auto* self = reinterpret_cast<request_object*>(o);
     table_id id = *static_cast<const table_id*>(closure);
@@ -314,9 +338,13 @@ PyObject* get_table(PyObject* o, void* closure) {
             return nullptr;
         }
         request_ctx& c = *self->ctx;
+        header_list merged;
+        if (id == table_id::headers_in) {
+            merged = merge_repeated(c.ex->request_headers());
+        }
         const header_list* src = nullptr;
         switch (id) {
-            case table_id::headers_in: src = &c.ex->request_headers(); break;
+            case table_id::headers_in: src = &merged; break;
             case table_id::headers_out: src = &c.headers_out; break;
             case table_id::err_headers_out: src = &c.err_headers_out; break;
             case table_id::notes: src = &c.notes; break;
@@ -418,6 +446,16 @@ PyObject* req_write(PyObject* o, PyObject* const* args, Py_ssize_t nargs, PyObje
         }
     }
     PyObject* data = args[0];
+    Py_ssize_t incoming = PyUnicode_Check(data) ? PyUnicode_GET_LENGTH(data)
+                          : PyBytes_Check(data)  ? PyBytes_GET_SIZE(data)
+                                                 : 0;
+    if (!c.ex->streaming() && !(flush && c.on_flush) &&
+        c.ex->bytes_written() + static_cast<std::size_t>(incoming) > max_buffered_response) {
+        PyErr_Format(PyExc_IOError,
+                     "response too large to buffer (over %zu MB): stream it from a block with offload = true",
+                     max_buffered_response >> 20);
+        return nullptr;
+    }
     if (PyUnicode_Check(data)) {
         Py_ssize_t n = 0;
         const char* s = PyUnicode_AsUTF8AndSize(data, &n);

@@ -3,10 +3,6 @@
 namespace subhttpd::reactor {
 namespace {
 
-struct close_arg {
-    connection_table* table;
-};
-
 void on_close(evhttp_connection* c, void* arg) noexcept { static_cast<connection_table*>(arg)->closed(c); }
 
 }  // namespace
@@ -16,6 +12,9 @@ void connection_table::attach(evhttp_connection* c, connection_closed_listener* 
     if (fresh) {
         ++total_;
         evhttp_connection_set_closecb(c, on_close, this);
+        if (on_change_) {
+            on_change_(open_.size());
+        }
     } else {
         it->second = l;
     }
@@ -35,6 +34,9 @@ void connection_table::closed(evhttp_connection* c) {
     }
     connection_closed_listener* l = it->second;
     open_.erase(it);
+    if (on_change_) {
+        on_change_(open_.size());
+    }
     if (l != nullptr) {
         l->connection_closed();
     }

@@ -7,6 +7,7 @@
 #include <event2/http.h>
 
 #include <cstdint>
+#include <functional>
 #include <unordered_map>
 
 namespace subhttpd::reactor {
@@ -24,8 +25,11 @@ public:
     void closed(evhttp_connection* c);
     std::size_t open() const { return open_.size(); }
     std::uint64_t total() const { return total_; }
+    // Called with the open count whenever it changes.
+    void on_change(std::function<void(std::size_t)> fn) { on_change_ = std::move(fn); }
 
 private:
+    std::function<void(std::size_t)> on_change_;
     std::unordered_map<evhttp_connection*, connection_closed_listener*> open_;
     std::uint64_t total_ = 0;
 };

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <cstring>
 
 namespace subhttpd::reactor {
 namespace {
@@ -173,6 +174,15 @@ evhttp_exchange::evhttp_exchange(evhttp_request* req, std::string_view scheme, c
     if (conn_ != nullptr) {
         conns_.attach(conn_, this);
     }
+}
+
+std::size_t evhttp_exchange::header_bytes() const {
+    std::size_t n = 0;
+    evkeyvalq* q = evhttp_request_get_input_headers(req_);
+    for (evkeyval* kv = q->tqh_first; kv != nullptr; kv = kv->next.tqe_next) {
+        n += std::strlen(kv->key) + std::strlen(kv->value) + 4;
+    }
+    return n;
 }
 
 const interp::header_list& evhttp_exchange::request_headers() const {

@@ -51,6 +51,7 @@ public:
     // but only when the connection comes from one of `trusted` (IPs or IPv4 CIDRs).
     void apply_forwarded(const std::vector<std::string>& trusted);
     bool has_host_header() const { return has_host_; }
+    std::size_t header_bytes() const;  // the request's header section, as sent
 
 private:
     void set_headers(const interp::header_list& headers);

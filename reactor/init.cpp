@@ -201,19 +201,20 @@ int init_project(const init_options& opts) {
         }
     }
     std::string config = (root / "server.toml").string();
-    std::string url = opts.listen.rfind("unix:", 0) == 0 ? "--unix-socket " + opts.listen.substr(5) + " http://localhost"
-                                                         : "http://" + fill("@HOSTPORT@", opts);
+    bool unix_socket = opts.listen.rfind("unix:", 0) == 0;
+    std::string curl = unix_socket ? "curl --unix-socket " + opts.listen.substr(5) + " http://" + opts.name
+                                   : "curl http://" + fill("@HOSTPORT@", opts);
     std::cout << "Made a subhttpd project in " << root.string() << ":\n";
     for (const planned& f : files) {
         std::cout << "  " << (root / f.rel).string() << "\n";
     }
     std::cout << "\nNext steps:\n"
-              << "  subhttpd check -c " << config << "          # validate the configuration\n"
-              << "  subhttpd run -c " << config << " --dev      # serve it: debug, autoreload, banner\n"
-              << "  curl " << url << "/app/hello                # the handler (htdocs/app/hello.py)\n"
-              << "  curl " << url << "/                         # the static page (htdocs/index.html)\n"
-              << "  subhttpd route -c " << config << " " << (url.rfind("http", 0) == 0 ? url : std::string("http://localhost"))
-              << "/app/hello   # which handler and interpreter\n";
+              << "  subhttpd check -c " << config << "\n"
+              << "  subhttpd run -c " << config << " --dev\n"
+              << "then, from another terminal:\n"
+              << "  " << curl << "/app/hello     (the handler: htdocs/app/hello.py)\n"
+              << "  " << curl << "/              (the static page: htdocs/index.html)\n"
+              << "  subhttpd route -c " << config << " /app/hello\n";
     return 0;
 }
 

@@ -10,6 +10,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include <event2/listener.h>
+
 #include "common/log.h"
 
 namespace subhttpd::reactor {
@@ -143,6 +145,26 @@ void listener_set::close_all(evhttp* http) {
         }
     }
     open_.clear();
+}
+
+void listener_set::pause(bool paused) {
+    if (paused == paused_) {
+        return;
+    }
+    paused_ = paused;
+    for (auto& [text, e] : open_) {
+        if (e.handle == nullptr) {
+            continue;
+        }
+        evconnlistener* l = evhttp_bound_socket_get_listener(e.handle);
+        if (paused) {
+            evconnlistener_disable(l);
+        } else {
+            evconnlistener_enable(l);
+        }
+    }
+    log::write(log::level::notice, "listen", "", paused ? "max_connections reached: not accepting"
+                                                        : "accepting connections again");
 }
 
 std::vector<std::string> listener_set::bound() const {

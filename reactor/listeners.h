@@ -21,6 +21,8 @@ public:
     std::string sync(evhttp* http, const std::vector<conf::listen_addr>& want);
     void close_all(evhttp* http);
     std::vector<std::string> bound() const;
+    // Stops / resumes accepting on every listener (max_connections).
+    void pause(bool paused);
     // Sockets already bound (by the parent of worker processes), by listen text.
     void inherit(std::map<std::string, int> fds) { inherited_ = std::move(fds); }
 
@@ -33,6 +35,7 @@ private:
     };
     std::map<std::string, entry> open_;
     std::map<std::string, int> inherited_;
+    bool paused_ = false;
 };
 
 }  // namespace subhttpd::reactor

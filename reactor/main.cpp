@@ -1,4 +1,4 @@
-// subhttpd's command line: run (default), check, route, --version, --help.
+// subhttpd's command line: run (default), check, route, init, --version, --help.
 #include <cstdio>
 #include <cstring>
 #include <iostream>
@@ -7,6 +7,8 @@
 
 #include "conf/config.h"
 #include "hosts/route.h"
+#include "reactor/dev.h"
+#include "reactor/init.h"
 #include "reactor/server.h"
 #include "reactor/workers.h"
 
@@ -18,6 +20,8 @@ constexpr const char* version_text = "subhttpd 0.1.0";
 
 constexpr const char* usage_text =
     "usage:\n"
+    "  subhttpd init DIR [--name NAME] [--listen ADDR]\n"
+    "                                      scaffold a project: server.toml, sites.d/NAME.toml, htdocs/\n"
     "  subhttpd [run] -c server.toml [--listen ADDR]... [--dev]\n"
     "                                      serve (the default command)\n"
     "  subhttpd check -c server.toml [--json]\n"
@@ -28,12 +32,104 @@ constexpr const char* usage_text =
     "  subhttpd --version | --help\n"
     "\n"
     "examples:\n"
+    "  subhttpd init mysite && subhttpd run -c mysite/server.toml --dev\n"
     "  subhttpd -c samples/server.toml\n"
     "  subhttpd run -c server.toml --listen 127.0.0.1:9000 --listen unix:/tmp/subhttpd.sock\n"
     "  subhttpd check -c server.toml\n"
     "  subhttpd route -c server.toml http://www.example.com/app/hello.py/extra?x=1\n"
     "\n"
+    "\"subhttpd COMMAND --help\" describes one command.\n"
     "signals: SIGHUP reload, SIGTERM/SIGINT graceful stop, SIGUSR1 reopen logs\n";
+
+constexpr const char* run_help =
+    "usage: subhttpd [run] -c server.toml [--listen ADDR]... [--dev]\n"
+    "\n"
+    "Serves the sites of server.toml until SIGTERM/SIGINT (graceful stop).\n"
+    "\n"
+    "options:\n"
+    "  -c, --config FILE     the main configuration file (required)\n"
+    "  -l, --listen ADDR     listen on ADDR instead of [server] listen; repeatable.\n"
+    "                        ADDR is host:port, [v6]:port or unix:/path\n"
+    "  --dev                 development mode (as [server] dev = true): debug and autoreload\n"
+    "                        on, reload on file change, a banner listing each site's URL,\n"
+    "                        document root, handler blocks and interpreter rule, and short\n"
+    "                        access lines coloured by status on a terminal (NO_COLOR=1: plain)\n"
+    "\n"
+    "examples:\n"
+    "  subhttpd -c samples/server.toml\n"
+    "  subhttpd run -c server.toml --dev\n"
+    "  subhttpd run -c server.toml --listen 127.0.0.1:9000 --listen unix:/tmp/subhttpd.sock\n"
+    "\n"
+    "signals: SIGHUP reload, SIGTERM/SIGINT graceful stop, SIGUSR1 reopen logs\n";
+
+constexpr const char* check_help =
+    "usage: subhttpd check -c server.toml [--json]\n"
+    "\n"
+    "Reads the main file and every site file its globs name and validates them all.\n"
+    "Prints each error as file:line:col: message; exits 1 on any error, 0 when valid.\n"
+    "\n"
+    "options:\n"
+    "  -c, --config FILE     the main configuration file (required)\n"
+    "  --json                one JSON object on stdout: {\"ok\", \"errors\": [{\"file\", \"line\",\n"
+    "                        \"column\", \"message\"}], \"sites\", \"files\"}\n"
+    "\n"
+    "examples:\n"
+    "  subhttpd check -c server.toml\n"
+    "  subhttpd check -c server.toml --json | python3 -m json.tool\n";
+
+constexpr const char* route_help =
+    "usage: subhttpd route -c server.toml URL [--method M] [--json] [--dev]\n"
+    "\n"
+    "Explains how one request would be served, without serving it: the site, the\n"
+    "blocks merged, filename and path_info, the handler of every phase with the block\n"
+    "that set it, the interpreter name and the rule that chose it.\n"
+    "URL is absolute (its host picks the site) or a path (the default site).\n"
+    "\n"
+    "options:\n"
+    "  -c, --config FILE     the main configuration file (required)\n"
+    "  -m, --method M        the request method (default GET)\n"
+    "  --json                the same facts as one JSON object\n"
+    "  --dev                 as `run --dev` would serve it (debug and autoreload on)\n"
+    "\n"
+    "examples:\n"
+    "  subhttpd route -c server.toml http://www.example.com/app/hello.py/extra?x=1\n"
+    "  subhttpd route -c server.toml /perdir/a/x --method POST\n"
+    "  subhttpd route -c server.toml http://localhost/app/ --json\n";
+
+constexpr const char* init_help =
+    "usage: subhttpd init DIR [--name NAME] [--listen ADDR]\n"
+    "\n"
+    "Makes a small working project in DIR (created when missing):\n"
+    "  DIR/server.toml             the main file, every key commented\n"
+    "  DIR/sites.d/NAME.toml       one site, every key commented\n"
+    "  DIR/htdocs/index.html       a static page\n"
+    "  DIR/htdocs/app/hello.py     a mod_python handler serving /app/...\n"
+    "Never overwrites: when any of these files exists, nothing is written (exit 1).\n"
+    "\n"
+    "options:\n"
+    "  --name NAME           the site's server_name and file name (default localhost)\n"
+    "  -l, --listen ADDR     the address written to server.toml (default 127.0.0.1:8080)\n"
+    "\n"
+    "examples:\n"
+    "  subhttpd init mysite\n"
+    "  subhttpd init mysite --name blog.localhost --listen 127.0.0.1:9000\n"
+    "  subhttpd run -c mysite/server.toml --dev\n";
+
+const char* help_for(const std::string& command) {
+    if (command == "run") {
+        return run_help;
+    }
+    if (command == "check") {
+        return check_help;
+    }
+    if (command == "route") {
+        return route_help;
+    }
+    if (command == "init") {
+        return init_help;
+    }
+    return usage_text;
+}
 
 struct args {
     std::string command = "run";
@@ -41,7 +137,9 @@ struct args {
     std::vector<std::string> listen;
     std::vector<std::string> positional;
     std::string method = "GET";
+    std::string name = "localhost";
     bool json = false;
+    bool help = false;
     bool dev = false;
     std::string error;
 };
@@ -71,12 +169,14 @@ args parse_args(int argc, char** argv) {
             a.listen.push_back(s.substr(9));
         } else if (s == "--method" || s == "-m") {
             a.method = value("--method");
+        } else if (s == "--name") {
+            a.name = value("--name");
         } else if (s == "--json") {
             a.json = true;
         } else if (s == "--dev") {
             a.dev = true;
         } else if (s == "--help" || s == "-h") {
-            a.command = "help";
+            a.help = true;
         } else if (s == "--version" || s == "-V") {
             a.command = "version";
         } else if (!s.empty() && s[0] == '-') {
@@ -155,6 +255,7 @@ int cmd_route(const args& a) {
         }
         return 1;
     }
+    r.cfg = subhttpd::reactor::dev::with_dev_overrides(r.cfg, a.dev);  // what `run --dev` would serve
     std::string url = a.positional[0];
     std::string host, target = url;
     for (const char* scheme : {"http://", "https://"}) {
@@ -185,20 +286,43 @@ int main(int argc, char** argv) {
         std::cerr << "subhttpd: " << a.error << "\n\n" << usage_text;
         return 2;
     }
-    if (a.command == "help") {
-        std::cout << usage_text;
+    if (a.help || a.command == "help") {
+        // "subhttpd --help", "subhttpd route --help", "subhttpd help route"
+        std::string topic = a.command == "help" ? (a.positional.empty() ? "" : a.positional[0]) : a.command;
+        bool explicit_run = argc > 1 && std::string(argv[1]) == "run";
+        if (topic == "run" && !explicit_run && a.command != "help") {
+            topic.clear();  // "subhttpd --help": the overview
+        }
+        std::cout << help_for(topic);
         return 0;
     }
     if (a.command == "version") {
         std::cout << version_text << "\n";
         return 0;
     }
+    if (a.command == "init") {
+        if (a.positional.size() != 1) {
+            std::cerr << "subhttpd init: one folder is required\n\n" << init_help;
+            return 2;
+        }
+        subhttpd::reactor::init_options io;
+        io.dir = a.positional[0];
+        io.name = a.name;
+        if (!a.listen.empty()) {
+            if (!subhttpd::conf::parse_listen(a.listen[0])) {
+                std::cerr << "subhttpd init: --listen " << a.listen[0] << ": expected host:port, [v6]:port or unix:/path\n";
+                return 2;
+            }
+            io.listen = a.listen[0];
+        }
+        return subhttpd::reactor::init_project(io);
+    }
     if (a.command != "run" && a.command != "check" && a.command != "route") {
         std::cerr << "subhttpd: unknown command '" << a.command << "'\n\n" << usage_text;
         return 2;
     }
     if (a.config.empty()) {
-        std::cerr << "subhttpd " << a.command << ": -c server.toml is required\n";
+        std::cerr << "subhttpd " << a.command << ": -c server.toml is required\n\n" << help_for(a.command);
         return 2;
     }
     if (a.command == "check") {

@@ -41,6 +41,7 @@
 
 namespace subhttpd::reactor {
 namespace {
+constexpr std::size_t max_uri_bytes = 8190;  // Apache's LimitRequestLine
 double mono_now() {
     timespec ts{};
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -111,7 +112,9 @@ struct server::impl {
     }
 
     void apply_limits(const conf::config& c) {
-        evhttp_set_max_headers_size(http, static_cast<ev_ssize_t>(c.limits.max_header_bytes));
+        // evhttp's own cap answers 400 and drops the connection; below it the
+        // request is checked here and gets 414 / 431, as Apache and nginx answer.
+        evhttp_set_max_headers_size(http, static_cast<ev_ssize_t>(c.limits.max_header_bytes * 4 + max_uri_bytes * 2));
         evhttp_set_max_body_size(http, static_cast<ev_ssize_t>(c.limits.max_body_bytes));
         timeval tv{};
         auto ms = c.limits.read_timeout.count();
@@ -286,6 +289,16 @@ struct server::impl {
             access_line(*ex, 400, "", t0);
             return;
         }
+        if (ex->target().size() > max_uri_bytes) {
+            send_error(*ex, 414);
+            access_line(*ex, 414, "", t0);
+            return;
+        }
+        if (ex->header_bytes() > cfg->limits.max_header_bytes) {
+            send_error(*ex, 431);
+            access_line(*ex, 431, "", t0);
+            return;
+        }
         ex->apply_forwarded(cfg->server.trusted_proxies);
         if (is_status_request(*ex)) {
             serve_status(*ex);
@@ -440,6 +453,11 @@ std::string server::start() {
     s.exec = std::make_unique<loop_executor>(s.base, threads, static_cast<std::size_t>(threads) * 16);
     s.disp = std::make_unique<interp::dispatcher>(s.reg, serve_default, *s.exec);
     s.listeners.inherit(s.opts.inherited_listeners);
+    s.conns.on_change([&s](std::size_t open) {
+        if (!s.stopping) {
+            s.listeners.pause(open >= s.cfg->limits.max_connections);
+        }
+    });
     err = s.apply(r.cfg);
     if (!err.empty()) {
         return err;
