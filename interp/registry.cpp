@@ -77,6 +77,10 @@ std::string registry::setup(interpreter& in) {
         return "cannot import subhttpd in interpreter " + in.name() + ": " + take_error_text();
     }
     set_interpreter_name(in.module_.get(), in.name());
+    in.current_dirs = py::ref::steal(PyObject_GetAttrString(in.runtime_.get(), "_current_dirs"));
+    if (!in.current_dirs || !PyList_Check(in.current_dirs.get())) {
+        return "_subhttpd._current_dirs is missing in interpreter " + in.name();
+    }
     py::ref r = py::ref::steal(PyObject_CallMethod(in.runtime_.get(), "_init_interpreter", "sO",
                                                    in.name().c_str(), in.module_.get()));
     if (!r) {

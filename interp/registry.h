@@ -49,6 +49,8 @@ public:
     interp_stats stats;
     std::unordered_map<std::string, cached_callable> callables;  // GIL held
     std::map<std::string, std::uint64_t> prepared_sites;       // GIL held: site -> config generation
+    py::ref current_dirs;  // _subhttpd._current_dirs: handler folders for import_module
+    std::unordered_map<std::string, py::ref> dir_names;  // GIL held: folder -> str, made once
 
 private:
     friend class registry;
