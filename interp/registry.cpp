@@ -29,6 +29,9 @@ std::string registry::start(const runtime_settings& settings) {
     config.parse_argv = 0;
     config.optimization_level = settings.optimize;
     config.buffered_stdio = 0;
+    // `site` runs once, in the main interpreter (below); subinterpreters get the
+    // folders it found without re-running every .pth file: faster and smaller.
+    config.site_import = 0;
     PyStatus st = PyConfig_SetBytesString(&config, &config.program_name, settings.python_exe.c_str());
     if (!PyStatus_Exception(st)) {
         st = Py_InitializeFromConfig(&config);
@@ -39,6 +42,12 @@ std::string registry::start(const runtime_settings& settings) {
     }
     auto in = std::make_unique<interpreter>(main_interpreter_name, PyThreadState_Get());
     gil_held_ = true;
+    std::string site_err = run_site();
+    if (!site_err.empty()) {
+        PyEval_SaveThread();
+        gil_held_ = false;
+        return site_err;
+    }
     double t0 = unix_now();
     std::string err = setup(*in);
     in->stats.created = unix_now();
@@ -54,6 +63,32 @@ std::string registry::start(const runtime_settings& settings) {
     return "";
 }
 
+// Runs site.main() in the main interpreter and keeps the folders it added to
+// sys.path (dist-packages, user site) for every subinterpreter.
+std::string registry::run_site() {
+    PyObject* path = PySys_GetObject("path");
+    if (path == nullptr || !PyList_Check(path)) {
+        return "sys.path is missing";
+    }
+    py::ref before = py::ref::steal(PySequence_List(path));
+    py::ref site = py::ref::steal(PyImport_ImportModule("site"));
+    py::ref r = site ? py::ref::steal(PyObject_CallMethod(site.get(), "main", nullptr)) : py::ref();
+    if (!r) {
+        return "cannot run site in the main interpreter: " + take_error_text();
+    }
+    path = PySys_GetObject("path");
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(path); ++i) {
+        PyObject* p = PyList_GET_ITEM(path, i);
+        int known = PySequence_Contains(before.get(), p);
+        std::string text;
+        if (known == 0 && py::to_string(p, text)) {
+            site_dirs_.push_back(text);
+        }
+        PyErr_Clear();
+    }
+    return "";
+}
+
 std::string registry::setup(interpreter& in) {
     // sys.path: [python].path first, then our own package folder.
     PyObject* path = PySys_GetObject("path");  // borrowed
@@ -66,6 +101,16 @@ std::string registry::setup(interpreter& in) {
         py::ref s = py::ref::steal(PyUnicode_DecodeFSDefault(it->c_str()));
         if (!s || PyList_Insert(path, 0, s.get()) < 0) {
             return "cannot set sys.path: " + take_error_text();
+        }
+    }
+    if (main_ != nullptr) {
+        // A subinterpreter: the site folders the main interpreter found, in its order.
+        for (const auto& d : site_dirs_) {
+            py::ref s = py::ref::steal(PyUnicode_DecodeFSDefault(d.c_str()));
+            if (s && PySequence_Contains(path, s.get()) == 0) {
+                PyList_Append(path, s.get());
+            }
+            PyErr_Clear();
         }
     }
     in.runtime_ = py::ref::steal(PyImport_ImportModule("_subhttpd"));

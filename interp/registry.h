@@ -108,7 +108,9 @@ public:
 
 private:
     std::string setup(interpreter& in);
+    std::string run_site();
     runtime_settings settings_;
+    std::vector<std::string> site_dirs_;  // what `site` added to sys.path in the main interpreter
     mutable std::shared_mutex mu_;  // by_name_: written by the loop, read by pool threads
     std::unordered_map<std::string, std::unique_ptr<interpreter>> by_name_;
     interpreter* main_ = nullptr;
