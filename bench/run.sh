@@ -55,192 +55,11 @@ TARGETS=(
   "gunicorn-gthread|gunicorn gthread, 1 worker x 64 threads"
 )
 
-log() { printf '[bench] %s\n' "$*" >&2; }
-die() { log "error: $*"; exit 1; }
+# log, die, process cleanup (stop_server, the EXIT trap), install_packages, build,
+# free_port, port_open, cpu_ticks, rss_kb, cpu_busy_ticks, lat_us, apache_conf, ...
+# shellcheck source=bench/lib.sh
+source "$BENCH_DIR/lib.sh"
 
-# ---------------------------------------------------------------- cleanup ---
-CURRENT_PID=""         # the server being measured
-declare -a KNOWN_PIDS=()   # every server process (and descendant) seen, to stop on exit
-POLICY_RC_CREATED=0
-
-descendants() {  # PID -> PID and all its descendants, one per line
-  local root=$1
-  ps -e -o pid=,ppid= | awk -v root="$root" '
-    { parent[$1] = $2; pids[NR] = $1 }
-    END {
-      keep[root] = 1; changed = 1
-      while (changed) {
-        changed = 0
-        for (i in pids) { p = pids[i]; if (!(p in keep) && (parent[p] in keep)) { keep[p] = 1; changed = 1 } }
-      }
-      for (p in keep) print p
-    }'
-}
-
-remember_tree() {
-  local p
-  for p in $(descendants "$1"); do KNOWN_PIDS+=("$p"); done
-}
-
-stop_server() {  # PID SIGNAL: stop a server we started, then anything it left behind
-  local pid=$1 sig=${2:-TERM} i
-  [[ -n $pid ]] || return 0
-  remember_tree "$pid"
-  if kill -0 "$pid" 2>/dev/null; then
-    kill "-$sig" "$pid" 2>/dev/null
-    for ((i = 0; i < 100; i++)); do
-      kill -0 "$pid" 2>/dev/null || break
-      # a zombie child of ours counts as stopped
-      [[ $(ps -o stat= -p "$pid" 2>/dev/null) == Z* ]] && break
-      sleep 0.1
-    done
-    kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
-  fi
-  wait "$pid" 2>/dev/null
-  kill_leftovers
-}
-
-kill_leftovers() {
-  local p
-  for p in "${KNOWN_PIDS[@]}"; do
-    kill -0 "$p" 2>/dev/null && kill -KILL "$p" 2>/dev/null
-  done
-  KNOWN_PIDS=()
-}
-
-on_exit() {
-  local rc=$?
-  if [[ -n $CURRENT_PID ]]; then stop_server "$CURRENT_PID" KILL; fi
-  kill_leftovers
-  if ((POLICY_RC_CREATED)); then rm -f /usr/sbin/policy-rc.d; fi
-  exit "$rc"
-}
-trap on_exit EXIT
-trap 'exit 130' INT TERM
-
-# --------------------------------------------------------------- install ----
-BUILD_PKGS=(build-essential cmake pkg-config libevent-dev libpython3-dev python3 libtoml11-dev libbenchmark-dev)
-PEER_PKGS=(wrk curl apache2 libapache2-mod-wsgi-py3 libapache2-mod-python uwsgi uwsgi-plugin-python3 gunicorn python3-flask)
-declare -A UNAVAILABLE=()
-
-installed() { dpkg-query -W -f '${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
-
-install_packages() {
-  local missing=() p cand
-  for p in "${BUILD_PKGS[@]}" "${PEER_PKGS[@]}"; do installed "$p" || missing+=("$p"); done
-  ((${#missing[@]})) || return 0
-  if [[ ${BENCH_INSTALL:-1} == 0 || $(id -u) != 0 ]]; then
-    log "not installing (BENCH_INSTALL=0 or not root); missing: ${missing[*]}"
-    for p in "${missing[@]}"; do UNAVAILABLE[$p]=1; done
-    return 0
-  fi
-  log "installing from Debian: ${missing[*]}"
-  timeout 300 apt-get update -qq >&2 || log "apt-get update failed; trying with the lists we have"
-  local available=()
-  for p in "${missing[@]}"; do
-    cand=$(apt-cache policy "$p" 2>/dev/null | awk '/Candidate:/ { print $2 }')
-    if [[ -z $cand || $cand == "(none)" ]]; then
-      log "package $p is not available in this Debian; its targets are skipped"
-      UNAVAILABLE[$p]=1
-    else
-      available+=("$p")
-    fi
-  done
-  ((${#available[@]})) || return 0
-  # Never let the install start a system-wide apache2 on port 80.
-  if [[ ! -e /usr/sbin/policy-rc.d ]]; then
-    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d && POLICY_RC_CREATED=1
-  fi
-  if ! DEBIAN_FRONTEND=noninteractive timeout 900 apt-get install -y -q "${available[@]}" >&2; then
-    log "installing them together failed; trying one by one"
-    for p in "${available[@]}"; do
-      DEBIAN_FRONTEND=noninteractive timeout 600 apt-get install -y -q "$p" >&2 || { log "cannot install $p"; UNAVAILABLE[$p]=1; }
-    done
-  fi
-  if ((POLICY_RC_CREATED)); then rm -f /usr/sbin/policy-rc.d; POLICY_RC_CREATED=0; fi
-}
-
-# ----------------------------------------------------------------- build ----
-PLAIN_BIN=""
-SUBHTTPD=""
-SUBHTTPD_MISSING=""  # why there is no subhttpd to measure
-build() {
-  mkdir -p "$BUILD_DIR"
-  local blog=$BUILD_DIR/bench-build.log
-  : > "$blog"
-  local sub_built=1
-  if [[ ${BENCH_BUILD:-1} != 0 ]]; then
-    sub_built=0
-    log "building (Release) in $BUILD_DIR; log: $blog"
-    if timeout 600 cmake -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF >>"$blog" 2>&1; then
-      timeout 900 cmake --build "$BUILD_DIR" -j"$(nproc)" --target plain_evhttp >>"$blog" 2>&1 || log "plain_evhttp did not build"
-      if timeout 1200 cmake --build "$BUILD_DIR" -j"$(nproc)" --target subhttpd >>"$blog" 2>&1; then
-        sub_built=1
-      else
-        log "subhttpd did not build (see $blog)"
-      fi
-    else
-      log "cmake configure failed (see $blog); building plain_evhttp with cc directly"
-    fi
-    if [[ ! -x $BUILD_DIR/bench/plain_evhttp ]]; then
-      mkdir -p "$BUILD_DIR/bench"
-      # shellcheck disable=SC2046
-      cc -O2 -Wall -o "$BUILD_DIR/bench/plain_evhttp" "$BENCH_DIR/plain_evhttp.c" \
-        $(pkg-config --cflags --libs libevent) >>"$blog" 2>&1 || log "cc plain_evhttp failed"
-    fi
-  fi
-  [[ -x $BUILD_DIR/bench/plain_evhttp ]] && PLAIN_BIN=$BUILD_DIR/bench/plain_evhttp
-  SUBHTTPD=${SUBHTTPD_BIN:-$BUILD_DIR/reactor/subhttpd}
-  # A binary left from an earlier build is not the code under test.
-  if [[ -z ${SUBHTTPD_BIN:-} ]] && ((!sub_built)); then
-    SUBHTTPD_MISSING="subhttpd did not build (see $blog)"
-  elif [[ ! -x $SUBHTTPD ]]; then
-    SUBHTTPD_MISSING="no binary at $SUBHTTPD"
-  fi
-}
-
-# --------------------------------------------------------------- helpers ----
-free_port() {
-  "$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-
-cpu_ticks() {  # sum of utime+stime+cutime+cstime over the process tree of PID
-  local total=0 p s f
-  for p in $(descendants "$1"); do
-    s=$(cat "/proc/$p/stat" 2>/dev/null) || continue
-    s=${s##*) }  # drop "pid (comm) ", comm may hold spaces
-    read -r -a f <<<"$s"
-    total=$((total + f[11] + f[12] + f[13] + f[14]))
-  done
-  echo "$total"
-}
-
-rss_kb() {  # sum of VmRSS over the process tree of PID
-  local total=0 p v
-  for p in $(descendants "$1"); do
-    v=$(awk '/^VmRSS:/ { print $2 }' "/proc/$p/status" 2>/dev/null)
-    total=$((total + ${v:-0}))
-  done
-  echo "$total"
-}
-
-cpu_busy_ticks() {  # CPU -> busy ticks of that CPU (all processes), from /proc/stat
-  awk -v c="cpu$1" '$1 == c { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat
-}
-
-pkg_version() { dpkg-query -W -f '${Version}' "$1" 2>/dev/null || echo "?"; }
-
-needs_packages() {  # PKG...: 0 when all are installed
-  local p
-  for p in "$@"; do installed "$p" || return 1; done
-  return 0
-}
-
-# ---------------------------------------------------------- the targets -----
-# start_<target> PORT DIR: start the server in the background (pinned), set
-# SERVER_PID, URL_PATH, LUA_SCRIPT and STOP_SIGNAL; return 1 with SKIP_REASON when
 # it cannot be run here. The server's stdout+stderr go to DIR/server.log.
 APP=$BENCH_DIR/sites/app
 
@@ -281,36 +100,6 @@ start_subhttpd-vhosts() {
   CHECK_HOSTS=("v001.bench.test" "$(printf 'v%03d.bench.test' "$VHOSTS")")
   for ((i = 1; i <= VHOSTS; i++)); do PREPARE_HOSTS+=("$(printf 'v%03d.bench.test' "$i")"); done
   subhttpd_spawn "$1" "$dir" "$conf"
-}
-
-apache_conf() {  # PORT DIR: the common part of a self-contained apache2 config
-  cat <<EOF
-# generated by bench/run.sh: a private apache2 instance, nothing from /etc/apache2
-ServerRoot "$2"
-DefaultRuntimeDir "$2"
-PidFile "$2/httpd.pid"
-ErrorLog "$2/error.log"
-LogLevel warn
-Mutex file:$2 default
-Listen 127.0.0.1:$1
-ServerName 127.0.0.1
-User www-data
-Group www-data
-LoadModule mpm_event_module /usr/lib/apache2/modules/mod_mpm_event.so
-LoadModule authz_core_module /usr/lib/apache2/modules/mod_authz_core.so
-# one child process with $APACHE_THREADS worker threads (the load opens $CONNS keep-alive connections)
-StartServers 1
-ServerLimit 1
-ThreadLimit ${APACHE_THREADS}
-ThreadsPerChild ${APACHE_THREADS}
-MaxRequestWorkers ${APACHE_THREADS}
-MinSpareThreads 1
-MaxSpareThreads $((2 * APACHE_THREADS))
-MaxConnectionsPerChild 0
-KeepAlive On
-MaxKeepAliveRequests 0
-KeepAliveTimeout 30
-EOF
 }
 
 apache_spawn() {  # PORT DIR
@@ -376,13 +165,6 @@ record() {  # name round status rps p50us p99us cpu_us_per_req rss_kb requests n
   printf '%s\n' "$*" >>"$RESULTS_TSV"
 }
 
-lat_us() {  # "436.00us" / "1.02ms" / "1.5s" -> microseconds
-  awk -v v="$1" 'BEGIN {
-    n = v + 0
-    if (v ~ /us$/) print n; else if (v ~ /ms$/) print n * 1000; else if (v ~ /s$/) print n * 1000000; else print n
-  }'
-}
-
 check_response() {  # PORT: 0 when the target answers 200 "Hello, world!"
   local port=$1 host out code
   local hosts=("${CHECK_HOSTS[@]:-127.0.0.1:$port}")
@@ -397,7 +179,6 @@ check_response() {  # PORT: 0 when the target answers 200 "Hello, world!"
   done
 }
 
-tail_log() { [[ -f $1 ]] && tail -n 5 "$1" | sed 's/^/    | /' >&2; }
 
 run_one() {  # NAME ROUND
   local name=$1 round=$2 port dir rc

@@ -241,12 +241,13 @@ public:
         }
         ex.discard_output();
         header_list headers;
-        build_headers(headers, true);
+        build_headers(headers, true, status);
         std::string reason(http_reason(status));
         std::string body;
         if (status >= 300) {
             if (status == 500 && ctx_.debug && !error_text_.empty()) {
-                error_page page = render_error_page(debug_report(ex), debug_context(ex), accepts_html(ex.request_headers()));
+                error_page page =
+                    render_error_page(debug_report(), debug_context(ex), accepts_html(ex.request_headers()));
                 headers.emplace_back("Content-Type", page.content_type);
                 body = std::move(page.body);
             } else {
@@ -342,7 +343,7 @@ private:
                strcasecmp(k.c_str(), "Connection") == 0;
     }
 
-    void build_headers(header_list& out, bool error) {
+    void build_headers(header_list& out, bool error, int error_status = 0) {
         if (!error) {
             out.emplace_back("Content-Type",
                              ctx_.content_type.empty() ? "text/plain; charset=utf-8" : ctx_.content_type);
@@ -351,7 +352,7 @@ private:
                     out.push_back(kv);
                 }
             }
-        } else if (ctx_.status >= 300 && ctx_.status < 400) {
+        } else if ((error_status >= 300 && error_status < 400) || (ctx_.status >= 300 && ctx_.status < 400)) {
             for (const auto& kv : ctx_.headers_out) {
                 if (strcasecmp(kv.first.c_str(), "Location") == 0) {
                     out.push_back(kv);
@@ -385,7 +386,7 @@ private:
         enter_existing(*in);
         ctx_.main_name = in->name();
         last_in_ = in;
-        in->stats.last_used.store(py::unix_now());
+        in->stats.last_used.store(static_cast<double>(time(nullptr)), std::memory_order_relaxed);
         return in;
     }
 
@@ -483,24 +484,25 @@ private:
     }
 
     static void push_dir(interpreter& in, const std::string& dir) {
-        py::ref dirs = py::ref::steal(PyObject_GetAttrString(in.runtime(), "_current_dirs"));
-        py::ref d = py::ref::steal(py::str(dir));
-        if (dirs && d && PyList_Check(dirs.get())) {
-            PyList_Append(dirs.get(), d.get());
+        py::ref& name = in.dir_names[dir];
+        if (!name) {
+            name = py::ref::steal(py::str(dir));
+        }
+        if (name && PyList_Append(in.current_dirs.get(), name.get()) == 0) {
+            return;
         }
         PyErr_Clear();
     }
 
     static void pop_dir(interpreter& in) {
-        PyObject *t = nullptr, *v = nullptr, *tb = nullptr;
-        PyErr_Fetch(&t, &v, &tb);  // keep the handler's exception
-        py::ref dirs = py::ref::steal(PyObject_GetAttrString(in.runtime(), "_current_dirs"));
-        if (dirs && PyList_Check(dirs.get()) && PyList_GET_SIZE(dirs.get()) > 0) {
-            Py_ssize_t n = PyList_GET_SIZE(dirs.get());
-            PyList_SetSlice(dirs.get(), n - 1, n, nullptr);
+        PyObject* dirs = in.current_dirs.get();
+        Py_ssize_t n = PyList_GET_SIZE(dirs);
+        if (n > 0) {
+            PyObject *t = nullptr, *v = nullptr, *tb = nullptr;
+            PyErr_Fetch(&t, &v, &tb);  // keep the handler's exception
+            PyList_SetSlice(dirs, n - 1, n, nullptr);
+            PyErr_Restore(t, v, tb);
         }
-        PyErr_Clear();
-        PyErr_Restore(t, v, tb);
     }
 
     int result_code(const hosts::handler_entry& h, const py::ref& result) {
@@ -567,7 +569,7 @@ private:
     }
 
     // The debug page's report: structured when result_code took it, else the text alone.
-    error_report debug_report(const exchange&) const {
+    error_report debug_report() const {
         if (!report_.text.empty() && report_.text == error_text_) {
             return report_;
         }
@@ -585,8 +587,9 @@ private:
         const hosts::route& r = *ctx_.route;
         c.site = r.site != nullptr ? r.site->server_name : "";
         const hosts::phase_route& pr = r.at(ctx_.phase);
-        c.block = pr.from.type == hosts::block_ref::kind::site ? "site " + c.site + " (" + conf::to_string(pr.from.where) + ")"
-                                                               : hosts::describe(pr.from);
+        c.block = pr.from.type == hosts::block_ref::kind::site
+                      ? "site " + c.site + " (" + conf::to_string(pr.from.where) + ")"
+                      : hosts::describe(pr.from);
         c.handler = !failed_handler_.empty() ? failed_handler_ : pr.wsgi;
         c.phase = conf::phase_directive(ctx_.phase);
         c.interpreter = ctx_.main_name;

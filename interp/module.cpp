@@ -1034,6 +1034,22 @@ PyObject* new_request(PyObject* module, request_ctx* ctx) {
     return reinterpret_cast<PyObject*>(self);
 }
 
+// A Content-Type in headers_out is Apache's r->content_type: it becomes
+// req.content_type unless a handler assigned one (which wins), and is never
+// sent twice.
+static void take_content_type(request_ctx& ctx) {
+    auto is_ct = [](const auto& kv) { return strcasecmp(kv.first.c_str(), "Content-Type") == 0; };
+    auto it = std::find_if(ctx.headers_out.begin(), ctx.headers_out.end(), is_ct);
+    if (it == ctx.headers_out.end()) {
+        return;
+    }
+    if (ctx.content_type.empty()) {
+        ctx.content_type = it->second;
+    }
+    ctx.headers_out.erase(std::remove_if(ctx.headers_out.begin(), ctx.headers_out.end(), is_ct),
+                          ctx.headers_out.end());
+}
+
 void export_tables(PyObject* req, request_ctx* ctx) {
     auto* self = reinterpret_cast<request_object*>(req);
     PyTypeObject* tp = Py_TYPE(req);
@@ -1051,6 +1067,7 @@ void export_tables(PyObject* req, request_ctx* ctx) {
             log::write(log::level::error, "interp", ctx->main_name, "bad table: " + py::take_error_text());
         }
     }
+    take_content_type(*ctx);
     ctx->tables_exported = true;
 }
 

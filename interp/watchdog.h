@@ -30,7 +30,6 @@ public:
 private:
     void main();
 
-    std::thread thread_;
     std::atomic<bool> stop_{false};
     // The watch: `armed_` holds the generation being watched (0 = none).
     std::atomic<std::uint64_t> armed_{0};
@@ -40,6 +39,9 @@ private:
     std::uint64_t generation_ = 0;  // loop thread only
     unsigned long target_ = 0;      // the loop thread's Python thread id
     thread_states states_;          // the watchdog's own thread states
+    // Last: the thread runs main() as soon as it is constructed, so every member
+    // above must be initialised by then (UBSan caught main() reading stop_ first).
+    std::thread thread_;
 };
 
 }  // namespace subhttpd::interp

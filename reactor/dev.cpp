@@ -4,8 +4,8 @@
 #include <cstdio>
 #include <cstdlib>
 
-#include "hosts/route.h"
 #include "common/log.h"
+#include "hosts/route.h"
 
 namespace subhttpd::reactor::dev {
 namespace {

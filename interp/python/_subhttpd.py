@@ -280,7 +280,9 @@ class table(object):
 import sys as _sys
 import os as _os
 import time as _time
-import threading as _threading
+# _thread, not threading: every interpreter imports this module at set-up, and
+# threading (with functools, collections, ...) costs milliseconds there.
+import _thread
 
 _native = None          # this interpreter's `subhttpd` module
 _exit_hooks_run = False
@@ -295,7 +297,7 @@ class _LogStream(object):
     def __init__(self, level):
         self._level = level
         self._buf = ""
-        self._lock = _threading.Lock()
+        self._lock = _thread.allocate_lock()
 
     def write(self, s):
         if isinstance(s, bytes):
@@ -341,7 +343,7 @@ def _exported_names():
 def _init_interpreter(name, native):
     global _native, _loop_thread
     _native = native
-    _loop_thread = _threading.get_ident()
+    _loop_thread = _thread.get_ident()
     _sys.stdout = _LogStream("info")
     _sys.stderr = _LogStream("error")
     _sys.argv = ["mod_python"]
@@ -385,8 +387,7 @@ def _prepare_site(paths, env):
 # ---------------------------------------------------------------------------
 # The importer: handler modules cached by absolute file path (mod_python 3.3+).
 
-import importlib.util as _ilu
-import hashlib as _hashlib
+# importlib.util is imported on the first handler load, not at set-up.
 
 _modules = {}          # absolute path -> _Entry
 _importing = []        # stack of _Entry being executed (to record children)
@@ -437,7 +438,12 @@ def _stale(entry, now, seen):
 
 
 def _load_file(path, entry):
-    digest = _hashlib.md5(path.encode("utf-8", "surrogateescape")).hexdigest()
+    import importlib.util as _ilu
+    try:
+        from _md5 import md5  # built in; hashlib would load OpenSSL (milliseconds)
+    except ImportError:
+        from hashlib import md5
+    digest = md5(path.encode("utf-8", "surrogateescape")).hexdigest()
     modname = "_mp_" + digest
     spec = _ilu.spec_from_file_location(modname, path)
     if spec is None and not path.endswith(".py"):
@@ -512,8 +518,21 @@ def import_module(module_name, autoreload=1, log=0, path=None):
     return _import_path(found, autoreload)
 
 
+_handler_dirs = set()  # directories _resolve has put on sys.path
+
+
+def _add_handler_dir(d):
+    """mod_python 3.5 puts the directory of the block that set a handler at the
+    front of sys.path, so a handler's plain `import helper` finds its neighbours."""
+    if d and d not in _handler_dirs:
+        _handler_dirs.add(d)
+        if d not in _sys.path:
+            _sys.path.insert(0, d)
+
+
 def _resolve(module_name, module_dir, callable_name, autoreload):
     """The callable for a handler entry `module::callable` (called by the server)."""
+    _add_handler_dir(module_dir)
     _current_dirs.append(module_dir)
     try:
         module = import_module(module_name, autoreload=autoreload)
@@ -550,7 +569,8 @@ class connection(object):
 
     __slots__ = ("remote_ip", "remote_addr", "local_ip", "local_addr", "remote_host",
                  "remote_logname", "keepalive", "double_reverse", "keepalives", "id",
-                 "base_server", "notes", "aborted", "_scheme")
+                 "base_server", "notes", "aborted", "_scheme", "client_ip", "client_addr",
+                 "local_host")
 
     def __init__(self, remote_ip, remote_port, local_ip, local_port, scheme):
         self.remote_ip = remote_ip
@@ -567,9 +587,17 @@ class connection(object):
         self.notes = table()
         self.aborted = 0
         self._scheme = scheme
+        # Apache 2.4: the TCP peer (remote_ip is the same here; see req.useragent_ip)
+        self.client_ip = remote_ip
+        self.client_addr = self.remote_addr
+        self.local_host = None
 
     def get_remote_host(self, type=0, str_is_ip=None):
         return self.remote_ip
+
+    def log_error(self, message, level=APLOG_ERR):
+        _native._log("error" if level <= APLOG_ERR else "warn" if level == APLOG_WARNING
+                     else "info" if level <= APLOG_INFO else "debug", str(message))
 
 
 class server(object):
@@ -585,6 +613,14 @@ class server(object):
         self.timeout = 0
         self.keep_alive = 1
         self.path = info["document_root"]
+        self.pathlen = len(self.path)
+        self.defn_line_number = 0
+        self.loglevel = APLOG_INFO
+        self.keep_alive_timeout = 0
+        self.keep_alive_max = 0
+        self.limit_req_line = 8190
+        self.limit_req_fieldsize = 8190
+        self.limit_req_fields = 100
         self.names = ()
         self.wild_names = ()
         self._req = req
@@ -598,6 +634,9 @@ class server(object):
 
     def register_cleanup(self, req, callable, data=None):
         req.register_cleanup(callable, data)
+
+    def log_error(self, message, level=APLOG_ERR):
+        self._req.log_error(message, level)
 
 
 def _req_connection(self):
@@ -625,7 +664,8 @@ def _req_get_basic_auth_pw(self):
     if scheme.lower() != "basic":
         return None
     try:
-        raw = base64.b64decode(cred.strip(), validate=True).decode("utf-8", "surrogateescape")
+        # latin-1, as mod_python decodes it (what browsers send is not specified)
+        raw = base64.b64decode(cred.strip(), validate=True).decode("latin-1")
     except Exception:
         return None
     user, sep, pw = raw.partition(":")
@@ -752,6 +792,108 @@ def _req_meets_conditions(self):
     return OK
 
 
+# req.finfo / apache.stat(): APR's file types and mod_python's mp_finfo.
+APR_NOFILE, APR_REG, APR_DIR, APR_CHR, APR_BLK, APR_PIPE, APR_LNK, APR_SOCK = range(8)
+APR_UNKFILE = 127
+
+FINFO_MODE, FINFO_INO, FINFO_DEV, FINFO_NLINK, FINFO_UID, FINFO_GID, FINFO_SIZE, \
+    FINFO_ATIME, FINFO_MTIME, FINFO_CTIME, FINFO_FNAME, FINFO_NAME, FINFO_FILETYPE = range(13)
+
+
+class finfo(object):
+    """mod_python's mp_finfo: stat() of a file, by attribute or (old style) by
+    FINFO_* index. Times are float seconds; a missing file has filetype
+    APR_NOFILE and every other field None."""
+
+    __slots__ = ("fname", "filetype", "valid", "protection", "user", "group", "size", "csize",
+                 "inode", "device", "nlink", "atime", "mtime", "ctime", "name")
+
+    def __init__(self, fname, link=False):
+        import stat as st
+        for k in self.__slots__:
+            setattr(self, k, None)
+        self.fname = fname
+        self.filetype = APR_NOFILE
+        self.valid = 0
+        try:
+            s = _os.lstat(fname) if link else _os.stat(fname)
+        except (OSError, TypeError, ValueError):
+            return
+        m = s.st_mode
+        self.filetype = (APR_REG if st.S_ISREG(m) else APR_DIR if st.S_ISDIR(m) else
+                         APR_CHR if st.S_ISCHR(m) else APR_BLK if st.S_ISBLK(m) else
+                         APR_PIPE if st.S_ISFIFO(m) else APR_LNK if st.S_ISLNK(m) else
+                         APR_SOCK if st.S_ISSOCK(m) else APR_UNKFILE)
+        self.valid = 0x0073b170  # APR_FINFO_NORM
+        self.protection = st.S_IMODE(m)
+        self.user, self.group = s.st_uid, s.st_gid
+        self.size = s.st_size
+        self.csize = getattr(s, "st_blocks", 0) * 512
+        self.inode, self.device, self.nlink = s.st_ino, s.st_dev, s.st_nlink
+        self.atime, self.mtime, self.ctime = s.st_atime, s.st_mtime, s.st_ctime
+        self.name = _os.path.basename(fname)
+
+    def _tuple(self):
+        return (self.protection, self.inode, self.device, self.nlink, self.user, self.group, self.size,
+                self.atime, self.mtime, self.ctime, self.fname, self.name, self.filetype)
+
+    def __getitem__(self, i):
+        return self._tuple()[i]
+
+    def __len__(self):
+        return 13
+
+    def __iter__(self):
+        return iter(self._tuple())
+
+    def __repr__(self):
+        return "<mp_finfo %r filetype=%r size=%r>" % (self.fname, self.filetype, self.size)
+
+
+def _req_finfo(self):
+    f = self.__dict__.get("_finfo")
+    if f is None or f.fname != self.filename:
+        f = self.__dict__["_finfo"] = finfo(self.filename)
+    return f
+
+
+def _req_set_finfo(self, value):
+    self.__dict__["_finfo"] = value
+
+
+def _req_set_etag(self):
+    """Apache's ap_set_etag: a weak-free validator from the file's inode, size
+    and mtime (or req.mtime alone when there is no file)."""
+    f = self.finfo
+    if f.filetype == APR_REG:
+        tag = '"%x-%x-%x"' % (f.inode, f.size, int(f.mtime * 1000000))
+    else:
+        tag = '"%x"' % int(self.mtime * 1000000)
+    self.headers_out["ETag"] = tag
+
+
+def _req_ssl_var_lookup(self, var_name):
+    """mod_ssl variables: subhttpd terminates no TLS itself."""
+    if var_name == "HTTPS":
+        return "on" if self.connection._scheme == "https" else "off"
+    return None
+
+
+def _req_method_number(self):
+    try:
+        return METHODS.index(self.method)
+    except ValueError:
+        return 26  # M_INVALID
+
+
+def _req_useragent_ip(self):
+    return self.connection.remote_ip
+
+
+def _req_useragent_addr(self):
+    return self.connection.remote_addr
+
+
 def _req_requires(self):
     return ()
 
@@ -777,6 +919,14 @@ def _extend_request_type(t):
     t.set_last_modified = _req_set_last_modified
     t.meets_conditions = _req_meets_conditions
     t.requires = _req_requires
+    t.set_etag = _req_set_etag
+    t.ssl_var_lookup = _req_ssl_var_lookup
+    t.method_number = property(_req_method_number)
+    t.useragent_ip = property(_req_useragent_ip)
+    t.useragent_addr = property(_req_useragent_addr)
+    t.read_length = 0
+    t.read_body = 0
+    t.no_local_copy = 0
     t.auth_name = _req_auth_name
     t.auth_type = _req_auth_type
     t.main = None
@@ -801,7 +951,7 @@ def _extend_request_type(t):
     t.range = None
     t.sent_bodyct = 0
     t.hlist = None
-    t.finfo = None
+    t.finfo = property(_req_finfo, _req_set_finfo, doc="stat() of req.filename (mp_finfo)")
     t.parsed_uri = property(lambda self: (None, None, None, None, self.hostname, self.connection.local_addr[1],
                                            self.uri, self.args, None))
 
@@ -848,7 +998,7 @@ class _Offload(object):
 
     def result(self):
         if not self.done:
-            if _threading.get_ident() == _loop_thread:
+            if _thread.get_ident() == _loop_thread:
                 raise RuntimeError("offload(...).result() would block the loop: await it in an async "
                                    "handler, or set offload = true on the block")
             self.run()
@@ -1075,3 +1225,50 @@ def _wsgi_errors_stream():
     if _wsgi_errors is None:
         _wsgi_errors = _LogStream("error")
     return _wsgi_errors
+
+
+# ---------------------------------------------------------------------------
+# Debug error pages (PythonDebug): the server renders what this returns.
+
+def _error_report(exc_type, exc, tb, context=3):
+    """The pieces of a debug error page for one exception (called by the server).
+
+    Returns (type name, message, traceback text, frames, syntax) where frames is a
+    list of (filename, lineno, function, [(lineno, source line), ...]) with
+    `context` lines either side, innermost last, and syntax is None or
+    (filename, lineno, offset, end_offset, text, msg) for a SyntaxError.
+    """
+    import traceback
+    import linecache
+    text = "".join(traceback.format_exception(exc_type, exc, tb))
+    frames = []
+    for fs in traceback.extract_tb(tb):
+        lineno = fs.lineno or 0
+        lines = []
+        if lineno > 0:
+            linecache.checkcache(fs.filename)  # autoreload may have changed it
+            for n in range(max(1, lineno - context), lineno + context + 1):
+                line = linecache.getline(fs.filename, n)
+                if not line:
+                    break
+                lines.append((n, line.rstrip("\r\n")))
+        frames.append((fs.filename, lineno, fs.name, lines))
+    # The server's own importer frames above the first user frame are noise
+    # (a SyntaxError in a handler module has nothing else); the text keeps them.
+    while frames and (frames[0][0] == __file__ or frames[0][0].startswith("<frozen ")):
+        del frames[0]
+    syntax = None
+    if isinstance(exc, SyntaxError):
+        end = getattr(exc, "end_offset", None) or 0
+        if getattr(exc, "end_lineno", None) not in (None, exc.lineno):
+            end = 0
+        syntax = (exc.filename or "", exc.lineno or 0, exc.offset or 0, end,
+                  (exc.text or "").rstrip("\r\n"), exc.msg or "")
+    try:
+        message = str(exc)
+    except Exception:
+        message = "<unprintable %s>" % exc_type.__name__
+    name = exc_type.__qualname__
+    if exc_type.__module__ not in ("builtins", "__main__"):
+        name = "%s.%s" % (exc_type.__module__, name)
+    return (name, message, text, frames, syntax)

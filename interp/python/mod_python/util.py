@@ -16,6 +16,8 @@ import urllib.parse
 from mod_python import apache
 
 READ_BLOCK = 64 * 1024          # largest single req.read()
+readBlockSize = READ_BLOCK       # mod_python's name
+PY2 = False
 SPOOL_THRESHOLD = 64 * 1024     # uploads larger than this go to a temporary file
 MAX_PART_HEADER_BYTES = 64 * 1024
 _MAX_PADDING = 1024             # transport padding allowed after a delimiter
@@ -377,6 +379,10 @@ class _Multipart(object):
 
 # ---------------------------------------------------------------- FieldStorage
 
+class FieldList(list):
+    """FieldStorage.list: every field in arrival order."""
+
+
 class FieldStorage(object):
     """All form data of a request: query string arguments, then the POST body.
 
@@ -386,7 +392,7 @@ class FieldStorage(object):
 
     def __init__(self, req, keep_blank_values=0, strict_parsing=0,
                  file_callback=None, field_callback=None):
-        self.list = []
+        self.list = FieldList()
         args = getattr(req, "args", None)
         if args:
             for k, v in parse_qsl(args, keep_blank_values, strict_parsing):
@@ -483,7 +489,7 @@ class FieldStorage(object):
         self.list.append(item)
 
     def clear(self):
-        self.list = []
+        self.list = FieldList()
 
     def __getitem__(self, key):
         found = self._values(key)
@@ -492,11 +498,11 @@ class FieldStorage(object):
         return found[0] if len(found) == 1 else found
 
     def __setitem__(self, key, value):
-        self.list = [f for f in self.list if f.name != key]
+        self.list = FieldList(f for f in self.list if f.name != key)
         self.add_field(key, value)
 
     def __delitem__(self, key):
-        kept = [f for f in self.list if f.name != key]
+        kept = FieldList(f for f in self.list if f.name != key)
         if len(kept) == len(self.list):
             raise KeyError(key)
         self.list = kept
