@@ -93,8 +93,13 @@ public:
             return run_wsgi(*last_in_, ctx_, pr, req, error_text_);
         }
         int code = code_ok;
-        for (const hosts::handler_entry& h : pr.handlers) {
-            code = call_handler(h, req, false);
+        for (std::size_t i = 0;; ++i) {
+            std::string dir;
+            const hosts::handler_entry* h = entry_at(p, i, dir);
+            if (h == nullptr) {
+                break;
+            }
+            code = call_handler(*h, dir, req, false);
             if (!continues(p, code)) {
                 break;
             }
@@ -102,10 +107,41 @@ public:
         return code;
     }
 
+    // The i-th handler of phase `p`: the route's, then those req.add_handler added
+    // (the list may grow while the phase runs). nullptr past the end.
+    const hosts::handler_entry* entry_at(conf::phase p, std::size_t i, std::string& dir) const {
+        const hosts::phase_route& pr = ctx_.route->at(p);
+        std::size_t own = pr.set ? pr.handlers.size() : 0;
+        if (i < own) {
+            dir = pr.module_dir;
+            return &pr.handlers[i];
+        }
+        std::size_t k = own;
+        for (const auto& a : ctx_.added) {
+            if (a.phase != p) {
+                continue;
+            }
+            if (k++ == i) {
+                dir = a.dir;
+                return &a.entry;
+            }
+        }
+        return nullptr;
+    }
+
     // Enters the phase's interpreter and returns its req object (or NULL after logging).
     PyObject* begin_phase(conf::phase p) {
         const hosts::phase_route& pr = ctx_.route->at(p);
-        interpreter* in = enter(pr.interpreter);
+        std::string name = pr.interpreter;
+        if (!pr.set) {
+            for (const auto& a : ctx_.added) {
+                if (a.phase == p) {
+                    name = a.interpreter;
+                    break;
+                }
+            }
+        }
+        interpreter* in = enter(name);
         if (in == nullptr) {
             return nullptr;
         }
@@ -120,12 +156,13 @@ public:
 
     // Calls one handler. With `may_suspend`, an async handler whose coroutine
     // awaits offload leaves it in `coro` and returns code_suspend.
-    int call_handler(const hosts::handler_entry& h, PyObject* req, bool may_suspend) {
+    int call_handler(const hosts::handler_entry& h, const std::string& dir, PyObject* req, bool may_suspend) {
         interpreter& in = *last_in_;
-        PyObject* fn = resolve(in, ctx_.route->at(ctx_.phase), h);
+        PyObject* fn = resolve(in, dir, h);
         py::ref result;
         if (fn != nullptr) {
-            push_dir(in, ctx_.route->at(ctx_.phase).module_dir);
+            coro_dir = dir;
+            push_dir(in, dir);
             bool watched = ts_ == nullptr;
             if (watched) {
                 sh_.wd.arm(in, static_cast<std::uint64_t>(ctx_.route->handler_timeout.count()));
@@ -148,7 +185,7 @@ public:
     int step_coroutine(bool may_suspend) {
         interpreter& in = *last_in_;
         for (;;) {
-            push_dir(in, ctx_.route->at(ctx_.phase).module_dir);
+            push_dir(in, coro_dir);
             bool watched = ts_ == nullptr;
             if (watched) {
                 sh_.wd.arm(in, static_cast<std::uint64_t>(ctx_.route->handler_timeout.count()));
@@ -317,6 +354,7 @@ public:
     py::ref coro;       // the content handler's coroutine, while it runs
     py::ref awaiting;   // the _Offload it waits for
     hosts::handler_entry coro_handler;
+    std::string coro_dir;
 
 private:
     std::string reason_for(int status) const {
@@ -453,10 +491,10 @@ private:
         }
     }
 
-    PyObject* resolve(interpreter& in, const hosts::phase_route& pr, const hosts::handler_entry& h) {
+    PyObject* resolve(interpreter& in, const std::string& module_dir, const hosts::handler_entry& h) {
         std::string key;
-        key.reserve(pr.module_dir.size() + h.module.size() + h.callable.size() + 2);
-        key += pr.module_dir;
+        key.reserve(module_dir.size() + h.module.size() + h.callable.size() + 2);
+        key += module_dir;
         key += '\x1f';
         key += h.module;
         key += '\x1f';
@@ -471,7 +509,7 @@ private:
         }
         // The GIL may pass to another thread inside this call: look the map up again after it.
         py::ref fn = py::ref::steal(PyObject_CallMethod(in.runtime(), "_resolve", "ssss", h.module.c_str(),
-                                                        pr.module_dir.c_str(), h.callable.c_str(),
+                                                        module_dir.c_str(), h.callable.c_str(),
                                                         autoreload ? "1" : ""));
         if (!fn) {
             in.callables.erase(key);
@@ -731,7 +769,7 @@ private:
                     static constexpr phase pre[] = {phase::access, phase::authen, phase::authz, phase::fixup};
                     for (; pre_idx_ < 4; ++pre_idx_) {
                         phase p = pre[pre_idx_];
-                        if (!r.at(p).set) {
+                        if (!rs_->ctx().phase_active(p)) {
                             continue;
                         }
                         int code = rs_->run_phase(p);
@@ -749,8 +787,9 @@ private:
                 }
                 case stage::content: {
                     const hosts::phase_route& content = r.at(phase::content);
-                    if (r.kind != hosts::route_kind::handler || !content.set ||
-                        (content.handlers.empty() && content.wsgi.empty())) {
+                    bool added = !content.set && rs_->ctx().phase_active(phase::content);
+                    if (!added && (r.kind != hosts::route_kind::handler || !content.set ||
+                                   (content.handlers.empty() && content.wsgi.empty()))) {
                         out_.status = fallback(r);
                         st_ = stage::post;
                         break;
@@ -768,22 +807,15 @@ private:
                         content_done(code);
                         break;
                     }
-                    int code = code_ok;
-                    for (; handler_idx_ < content.handlers.size(); ++handler_idx_) {
-                        code = rs_->call_handler(content.handlers[handler_idx_], req, states() == nullptr);
-                        if (code == code_suspend) {
-                            suspend();
-                            return;
-                        }
-                        if (!run_state::continues(phase::content, code)) {
-                            break;
-                        }
+                    int code = run_content_from(req, states() == nullptr);
+                    if (code == code_suspend) {
+                        suspend();
+                        return;
                     }
                     content_done(code);
                     break;
                 }
                 case stage::content_resume: {
-                    const hosts::phase_route& content = r.at(phase::content);
                     rs_->resume_scope();
                     int code = rs_->step_coroutine(true);
                     if (code == code_suspend) {
@@ -791,18 +823,12 @@ private:
                         return;
                     }
                     st_ = stage::content;
-                    if (run_state::continues(phase::content, code) && handler_idx_ + 1 < content.handlers.size()) {
+                    if (run_state::continues(phase::content, code)) {
                         ++handler_idx_;
-                        PyObject* req = rs_->ctx().py_req.get();
-                        for (; handler_idx_ < content.handlers.size(); ++handler_idx_) {
-                            code = rs_->call_handler(content.handlers[handler_idx_], req, true);
-                            if (code == code_suspend) {
-                                suspend();
-                                return;
-                            }
-                            if (!run_state::continues(phase::content, code)) {
-                                break;
-                            }
+                        code = run_content_from(rs_->ctx().py_req.get(), true, code);
+                        if (code == code_suspend) {
+                            suspend();
+                            return;
                         }
                     }
                     content_done(code);
@@ -810,7 +836,7 @@ private:
                 }
                 case stage::post: {
                     for (phase p : {phase::log, phase::cleanup}) {
-                        if (r.at(p).set) {
+                        if (rs_->ctx().phase_active(p)) {
                             rs_->run_phase(p);
                         }
                     }
@@ -833,6 +859,21 @@ private:
                     }
                     return;
                 }
+            }
+        }
+    }
+
+    // Runs the content handlers from handler_idx_ on; code_suspend when one awaits.
+    int run_content_from(PyObject* req, bool may_suspend, int code = code_ok) {
+        for (;; ++handler_idx_) {
+            std::string dir;
+            const hosts::handler_entry* h = rs_->entry_at(conf::phase::content, handler_idx_, dir);
+            if (h == nullptr) {
+                return code;
+            }
+            code = rs_->call_handler(*h, dir, req, may_suspend);
+            if (code == code_suspend || !run_state::continues(conf::phase::content, code)) {
+                return code;
             }
         }
     }

@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstring>
+#include <sstream>
 #include <utility>
 
 #include "common/log.h"
@@ -820,6 +821,51 @@ PyObject* req_log_error(PyObject* o, PyObject* const* args, Py_ssize_t nargs) {
     Py_RETURN_NONE;
 }
 
+// req.add_handler(htype, handler[, dir]): mod_python's dynamic registration.
+PyObject* req_add_handler(PyObject* o, PyObject* const* args, Py_ssize_t nargs) {
+    REQ_ALIVE(o);
+    std::string htype, spec, dir;
+    if (nargs < 2 || nargs > 3 || !py::to_string(args[0], htype) || !py::to_string(args[1], spec) ||
+        (nargs == 3 && args[2] != Py_None && !py::to_string(args[2], dir))) {
+        if (!PyErr_Occurred()) {
+            PyErr_SetString(PyExc_TypeError, "add_handler(htype, handler[, dir])");
+        }
+        return nullptr;
+    }
+    const conf::phase* found = nullptr;
+    for (const conf::phase& p : conf::all_phases) {
+        if (conf::phase_directive(p) == htype) {
+            found = &p;
+        }
+    }
+    if (found == nullptr) {
+        PyErr_Format(PyExc_ValueError, "add_handler: unsupported handler type %s (use one of PythonAccessHandler, "
+                     "PythonAuthenHandler, PythonAuthzHandler, PythonFixupHandler, PythonHandler, "
+                     "PythonLogHandler, PythonCleanupHandler)", htype.c_str());
+        return nullptr;
+    }
+    if (static_cast<int>(*found) < static_cast<int>(c.phase)) {
+        PyErr_Format(PyExc_ValueError, "add_handler: %s has already run for this request", htype.c_str());
+        return nullptr;
+    }
+    const hosts::phase_route& pr = c.route->at(*found);
+    const hosts::phase_route& current = c.route->at(c.phase);
+    std::istringstream words(spec);
+    std::string word;
+    while (words >> word) {
+        added_handler a;
+        a.phase = *found;
+        auto sep = word.find("::");
+        a.entry.module = word.substr(0, sep);
+        a.entry.callable =
+            sep == std::string::npos ? std::string(conf::phase_default_callable(*found)) : word.substr(sep + 2);
+        a.dir = !dir.empty() ? dir : (pr.set ? pr.module_dir : current.module_dir);
+        a.interpreter = pr.set ? pr.interpreter : c.main_name;
+        c.added.push_back(std::move(a));
+    }
+    Py_RETURN_NONE;
+}
+
 PyMethodDef req_methods[] = {
     {"write", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(req_write)), METH_FASTCALL | METH_KEYWORDS,
      "write(data, flush=1): append to the response body"},
@@ -848,6 +894,8 @@ PyMethodDef req_methods[] = {
      "update_mtime(t): keep the newest modification time"},
     {"log_error", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(req_log_error)), METH_FASTCALL,
      "log_error(message[, level])"},
+    {"add_handler", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(req_add_handler)), METH_FASTCALL,
+     "add_handler(htype, handler[, dir]): run another handler later in this request"},
     {"_peer", req_peer, METH_NOARGS, nullptr},
     {"_route_info", req_route_info, METH_NOARGS, nullptr},
     {"_auth_type_config", req_auth_type_config, METH_NOARGS, nullptr},

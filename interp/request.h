@@ -26,6 +26,14 @@ struct cleanup_entry {
     py::ref data;  // may be null: called without an argument
 };
 
+// req.add_handler(): a handler added for a later phase (or later in this one).
+struct added_handler {
+    conf::phase phase = conf::phase::content;
+    hosts::handler_entry entry;
+    std::string dir;          // where its module is looked up first
+    std::string interpreter;  // used when the route sets no handler for that phase
+};
+
 struct request_ctx {
     exchange* ex = nullptr;
     const conf::config* cfg = nullptr;
@@ -60,6 +68,20 @@ struct request_ctx {
     bool tables_exported = true;
 
     std::vector<cleanup_entry> cleanups;
+    std::vector<added_handler> added;
+
+    // Has the route, or req.add_handler, set a handler for `p`?
+    bool phase_active(conf::phase p) const {
+        if (route->at(p).set) {
+            return true;
+        }
+        for (const auto& a : added) {
+            if (a.phase == p) {
+                return true;
+            }
+        }
+        return false;
+    }
 
     // Set when the request runs off the loop: req.write(flush=1) / req.flush()
     // start a streamed response here (headers fixed at that moment).

@@ -5,6 +5,8 @@
 
 #include <cerrno>
 #include <cstring>
+#include <ctime>
+#include <algorithm>
 
 #include "common/log.h"
 
@@ -129,11 +131,28 @@ void config_watcher::on_readable() {
         }
     }
     if (relevant) {
-        timeval tv{debounce_ms_ / 1000, (debounce_ms_ % 1000) * 1000};
-        evtimer_add(timer_ev_, &tv);  // re-arming pushes the deadline: a debounce
+        // Re-arming pushes the deadline (a debounce), but never past five debounce
+        // periods after the first change: a file saved 20 times a second still
+        // applies several times a second.
+        timespec now{};
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        double t = static_cast<double>(now.tv_sec) + static_cast<double>(now.tv_nsec) / 1e9;
+        if (first_change_ == 0) {
+            first_change_ = t;
+        }
+        double wait_ms = std::min<double>(debounce_ms_, (first_change_ + 5.0 * debounce_ms_ / 1000.0 - t) * 1000.0);
+        if (wait_ms < 0) {
+            wait_ms = 0;
+        }
+        auto ms = static_cast<long>(wait_ms);
+        timeval tv{ms / 1000, (ms % 1000) * 1000};
+        evtimer_add(timer_ev_, &tv);
     }
 }
 
-void config_watcher::on_timer() { on_change_(); }
+void config_watcher::on_timer() {
+    first_change_ = 0;
+    on_change_();
+}
 
 }  // namespace subhttpd::reactor

@@ -2,7 +2,8 @@
 // config_watcher: inotify on the folders that hold the main file, every site
 // file and the folders the site globs name, driven by the libevent loop. Any
 // change there (write, create, delete, rename: editors that save by rename too)
-// arms one debounce timer; when it fires, `on_change` runs once. Folders, not
+// arms one debounce timer (at most 5 periods after the first change); when it
+// fires, `on_change` runs once. Folders, not
 // files, are watched, so a file replaced by rename is still seen. Loop thread only.
 #include <event2/event.h>
 
@@ -39,6 +40,7 @@ private:
     std::set<std::string> files_;         // files whose change matters, by full path
     std::map<int, std::string> by_wd_;
     std::set<std::string> dirs_;          // folders where any *.toml change matters
+    double first_change_ = 0;             // monotonic time of the first change not applied yet
 };
 
 }  // namespace subhttpd::reactor
