@@ -74,6 +74,9 @@ public:
         }
         header_list headers;
         build_headers(headers, false);
+        if (ctx_.content_length >= 0) {
+            headers.emplace_back("Content-Length", std::to_string(ctx_.content_length));  // not chunked
+        }
         ex.start_stream(ctx_.status, reason_for(ctx_.status), headers);
     }
 
@@ -268,6 +271,7 @@ public:
 
     // An error status: Apache keeps err_headers_out (and Location for 3xx) only.
     void respond_error(exchange& ex, int status) {
+        ctx_.status = status;  // what the log and cleanup phases see
         sync_tables();
         if (ex.finished()) {
             return;
@@ -841,6 +845,7 @@ private:
                         }
                     }
                     rs_->run_cleanups();
+                    out_.user = rs_->ctx().user;
                     if (out_.interpreter.empty() && rs_->last_interpreter() != nullptr) {
                         out_.interpreter = rs_->last_interpreter()->name();
                     }

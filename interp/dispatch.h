@@ -23,6 +23,7 @@ struct outcome {
     int status = 0;
     std::string interpreter;  // the content phase's interpreter ("" when none ran)
     bool offloaded = false;
+    std::string user;  // req.user after the request, for the access log
 };
 
 // What the reactor does when no Python content handler answers: static file,

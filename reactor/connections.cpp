@@ -8,7 +8,7 @@ void on_close(evhttp_connection* c, void* arg) noexcept { static_cast<connection
 }  // namespace
 
 void connection_table::attach(evhttp_connection* c, connection_closed_listener* l) {
-    auto [it, fresh] = open_.try_emplace(c, l);
+    auto [it, fresh] = open_.try_emplace(c, slot{l});
     if (fresh) {
         ++total_;
         evhttp_connection_set_closecb(c, on_close, this);
@@ -16,14 +16,14 @@ void connection_table::attach(evhttp_connection* c, connection_closed_listener* 
             on_change_(open_.size());
         }
     } else {
-        it->second = l;
+        it->second.listener = l;
     }
 }
 
 void connection_table::detach(evhttp_connection* c, connection_closed_listener* l) {
     auto it = open_.find(c);
-    if (it != open_.end() && it->second == l) {
-        it->second = nullptr;
+    if (it != open_.end() && it->second.listener == l) {
+        it->second.listener = nullptr;
     }
 }
 
@@ -32,13 +32,26 @@ void connection_table::closed(evhttp_connection* c) {
     if (it == open_.end()) {
         return;
     }
-    connection_closed_listener* l = it->second;
+    connection_closed_listener* l = it->second.listener;
     open_.erase(it);
     if (on_change_) {
         on_change_(open_.size());
     }
     if (l != nullptr) {
         l->connection_closed();
+    }
+}
+
+const interp::peer_info* connection_table::peer(evhttp_connection* c) const {
+    auto it = open_.find(c);
+    return it != open_.end() && it->second.peer_known ? &it->second.peer : nullptr;
+}
+
+void connection_table::set_peer(evhttp_connection* c, const interp::peer_info& p) {
+    auto it = open_.find(c);
+    if (it != open_.end()) {
+        it->second.peer = p;
+        it->second.peer_known = true;
     }
 }
 

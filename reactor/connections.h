@@ -10,6 +10,8 @@
 #include <functional>
 #include <unordered_map>
 
+#include "interp/exchange.h"
+
 namespace subhttpd::reactor {
 
 class connection_closed_listener {
@@ -23,6 +25,9 @@ public:
     void attach(evhttp_connection* c, connection_closed_listener* l);
     void detach(evhttp_connection* c, connection_closed_listener* l);
     void closed(evhttp_connection* c);
+    // The connection's addresses, read once per connection (nullptr if unknown).
+    const interp::peer_info* peer(evhttp_connection* c) const;
+    void set_peer(evhttp_connection* c, const interp::peer_info& p);
     std::size_t open() const { return open_.size(); }
     std::uint64_t total() const { return total_; }
     // Called with the open count whenever it changes.
@@ -30,7 +35,12 @@ public:
 
 private:
     std::function<void(std::size_t)> on_change_;
-    std::unordered_map<evhttp_connection*, connection_closed_listener*> open_;
+    struct slot {
+        connection_closed_listener* listener = nullptr;
+        bool peer_known = false;
+        interp::peer_info peer;
+    };
+    std::unordered_map<evhttp_connection*, slot> open_;
     std::uint64_t total_ = 0;
 };
 

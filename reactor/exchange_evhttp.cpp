@@ -199,7 +199,15 @@ const interp::header_list& evhttp_exchange::request_headers() const {
 const interp::peer_info& evhttp_exchange::peer() const {
     if (!peer_loaded_) {
         peer_loaded_ = true;
-        evhttp_connection* conn = evhttp_request_get_connection(req_);
+        if (conn_ != nullptr) {
+            if (const interp::peer_info* known = conns_.peer(conn_)) {
+                std::string scheme = peer_.scheme;
+                peer_ = *known;
+                peer_.scheme = scheme;
+                return peer_;
+            }
+        }
+        evhttp_connection* conn = req_ ? evhttp_request_get_connection(req_) : nullptr;
         bufferevent* bev = conn ? evhttp_connection_get_bufferevent(conn) : nullptr;
         int fd = bev ? static_cast<int>(bufferevent_getfd(bev)) : -1;
         if (fd >= 0) {
@@ -212,6 +220,9 @@ const interp::peer_info& evhttp_exchange::peer() const {
             ss = {};
             if (getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) == 0) {
                 addr_text(ss, peer_.local_ip, peer_.local_port);
+            }
+            if (conn_ != nullptr) {
+                conns_.set_peer(conn_, peer_);
             }
         }
     }
@@ -254,6 +265,9 @@ void evhttp_exchange::write(const char* data, std::size_t n) {
     }
     written_ += n;
     if (streaming_) {
+        if (no_body_) {
+            return;
+        }
         evbuffer* chunk = evbuffer_new();
         evbuffer_add(chunk, data, n);
         evhttp_send_reply_chunk(req_, chunk);
@@ -284,9 +298,12 @@ void evhttp_exchange::start_stream(int status, std::string_view reason, const in
     set_headers(headers);
     status_ = status;
     streaming_ = true;
+    no_body_ = method_ == "HEAD" || status < 200 || status == 204 || status == 304;
     std::string r(reason);
     evhttp_send_reply_start(req_, status, r.c_str());
-    if (evbuffer_get_length(out_) > 0) {
+    if (no_body_) {
+        evbuffer_drain(out_, evbuffer_get_length(out_));
+    } else if (evbuffer_get_length(out_) > 0) {
         evhttp_send_reply_chunk(req_, out_);
     }
 }
@@ -304,6 +321,17 @@ void evhttp_exchange::finish(int status, std::string_view reason, const interp::
     }
     set_headers(headers);
     status_ = status;
+    // evhttp would send a body it was given even where HTTP has none: HEAD gets
+    // the Content-Length of the body it would have had, and no body.
+    bool head = method_ == "HEAD";
+    if (head || status < 200 || status == 204 || status == 304) {
+        std::size_t n = evbuffer_get_length(out_);
+        evkeyvalq* q = evhttp_request_get_output_headers(req_);
+        if (head && evhttp_find_header(q, "Content-Length") == nullptr) {
+            evhttp_add_header(q, "Content-Length", std::to_string(n).c_str());
+        }
+        evbuffer_drain(out_, n);
+    }
     std::string r(reason);
     evhttp_send_reply(req_, status, r.c_str(), nullptr);
 }
@@ -318,6 +346,11 @@ bool evhttp_exchange::send_file(const std::string& path, std::uint64_t offset, s
     }
     if (length == 0) {
         ::close(fd);
+        return true;
+    }
+    if (streaming_ && no_body_) {
+        ::close(fd);
+        written_ += length;
         return true;
     }
     if (streaming_) {

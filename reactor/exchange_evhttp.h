@@ -74,6 +74,7 @@ private:
     evbuffer* out_;
     std::size_t written_ = 0;
     bool streaming_ = false;
+    bool no_body_ = false;  // streaming a HEAD, 1xx, 204 or 304 answer
     bool finished_ = false;
     int status_ = 0;
 };

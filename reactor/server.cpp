@@ -248,7 +248,8 @@ struct server::impl {
     void stop();
     void check_stopped();
 
-    void access_line(const evhttp_exchange& ex, int status, const std::string& interp, double t0) {
+    void access_line(const evhttp_exchange& ex, int status, const std::string& interp, double t0,
+                     const std::string& user = "") {
         if (!log::access_enabled()) {
             return;
         }
@@ -272,7 +273,8 @@ struct server::impl {
             return "-";
         };
         long us = static_cast<long>((mono_now() - t0) * 1e6);
-        std::string line = p.remote_ip + " - - [" + when + "] \"" + std::string(ex.method()) + " " +
+        std::string line = p.remote_ip + " - " + (user.empty() ? std::string("-") : user) + " [" + when + "] \"" +
+                           std::string(ex.method()) + " " +
                            std::string(ex.target()) + " " + std::string(ex.protocol()) + "\" " +
                            std::to_string(status) + " " + std::to_string(ex.bytes_written()) + " \"" +
                            header("Referer") + "\" \"" + header("User-Agent") + "\" " +
@@ -323,7 +325,7 @@ struct server::impl {
                         if (!raw->finished()) {
                             send_error(*raw, 500);
                         }
-                        access_line(*raw, o.status != 0 ? o.status : raw->status_sent(), o.interpreter, t0);
+                        access_line(*raw, o.status != 0 ? o.status : raw->status_sent(), o.interpreter, t0, o.user);
                         if (stopping) {
                             check_stopped();
                         }

@@ -1109,8 +1109,6 @@ def test_set_content_length(srv):
     assert r.headers["Content-Length"] == "5" and r.body == b"12345"
 
 
-@pytest.mark.xfail(strict=True, reason="dispatcher: run_state::start_streaming()/build_headers() ignore "
-                   "ctx.content_length (set_content_length), so a flushed response goes out chunked")
 def test_set_content_length_when_streaming(srv):
     r = get(srv, "/off/members.py/clength")
     assert r.headers["Content-Length"] == "5" and r.body == b"12345"
@@ -1153,9 +1151,6 @@ def test_util_redirect(srv, base):
     assert r.status == 301 and r.headers["Location"] == "http://example.com/" and r.body == b"gone"
 
 
-@pytest.mark.xfail(strict=True, reason="dispatcher: build_headers(error=true) keeps headers_out's Location "
-                   "only when ctx.status is 3xx; it must test the status being answered (respond_error's "
-                   "`status`: 3xx or 201, as ap_send_error_response does)")
 def test_redirect_status_keeps_location_from_headers_out(srv, base):
     r = get(srv, "/%s/members.py/location" % base)
     assert r.status == 302 and r.headers["Location"] == "/moved/here"
@@ -1592,8 +1587,6 @@ def test_log_and_cleanup_see_the_response(make_server):
     assert late_lines(srv, "status1")[0].startswith("log status=404 ")
 
 
-@pytest.mark.xfail(strict=True, reason="dispatcher: answer()/respond_error() do not store the error "
-                   "status in ctx.status, so log/cleanup handlers see req.status == 200")
 def test_log_phase_sees_error_status(make_server):
     srv = make_server(LATE_TREE)
     assert srv.get("/x?deny1").status == 403
@@ -1604,8 +1597,6 @@ def test_log_phase_sees_error_status(make_server):
 
 # ---------------------------------------------------------------- req.add_handler
 
-@pytest.mark.xfail(strict=True, reason="dispatcher: req.add_handler(htype, handler, dir=None) is not "
-                   "implemented; the phase loop must consult handlers added to the request at run time")
 def test_add_handler(make_server):
     srv = make_server({
         "sites.d/s.toml": """
@@ -1635,10 +1626,8 @@ def test_add_handler(make_server):
     assert r.status == 200 and r.body == b"dynamic;second"
 
 
-# ---------------------------------------------------------------- what the reactor still misses
+# ---------------------------------------------------------------- access log user and HEAD
 
-@pytest.mark.xfail(strict=True, reason="reactor: the access log's %u field is always '-'; the dispatcher's "
-                   "outcome must carry ctx.user (set by get_basic_auth_pw / req.user) to the access log")
 def test_access_log_names_the_authenticated_user(srv):
     r = get(srv, "/auth/page?logged", headers={"Authorization": basic("alice", "wonderland")})
     assert r.status == 200
@@ -1649,8 +1638,6 @@ def test_access_log_names_the_authenticated_user(srv):
     assert line()[0].startswith("127.0.0.1 - alice [")
 
 
-@pytest.mark.xfail(strict=True, reason="reactor: a HEAD response drops the body the handler wrote and its "
-                   "length too; Apache sends the Content-Length a GET would have (exchange finish for HEAD)")
 def test_head_keeps_the_content_length(srv):
     g = get(srv, "/m/members.py/done")
     h = srv.request("HEAD", "/m/members.py/done", host=HOST)
