@@ -118,6 +118,10 @@ struct wsgi_state {
     py::ref refusal;        // _subhttpd._subinterp_refusal
     py::ref input_type;
     py::ref start_response_type;
+    py::ref s_interp;       // this interpreter's name
+    // Every environ key, with this interpreter's constants filled in: a request's
+    // environ starts as a copy (one presized table, no growth while it is filled).
+    py::ref env_template;
     std::unordered_map<std::string, py::ref> header_keys;  // raw header name -> "HTTP_..."
 };
 
@@ -129,6 +133,7 @@ int wsgi_state_traverse(wsgi_state* ws, visitproc visit, void* arg) {
     Py_VISIT(ws->refusal.get());
     Py_VISIT(ws->input_type.get());
     Py_VISIT(ws->start_response_type.get());
+    Py_VISIT(ws->env_template.get());
     return 0;
 }
 
@@ -592,6 +597,35 @@ wsgi_state* make_state(interpreter& in) {
         !ws->start_response_type) {
         return nullptr;
     }
+    ws->s_interp = py::ref::steal(py::str(in.name()));
+    ws->env_template = py::ref::steal(PyDict_New());
+    if (!ws->s_interp || !ws->env_template) {
+        return nullptr;
+    }
+    struct constant {
+        int key;
+        PyObject* value;
+    } constants[] = {
+        {k_server_software, ws->s_software.get()}, {k_gateway_interface, ws->s_cgi.get()},
+        {k_wsgi_version, ws->version.get()},       {k_wsgi_errors, ws->errors.get()},
+        {k_wsgi_run_once, Py_False},                {k_wsgi_file_wrapper, ws->file_wrapper.get()},
+        {k_wsgi_input_terminated, Py_True},         {k_application_group, ws->s_interp.get()},
+        {k_process_group, ws->s_empty.get()},       {k_subhttpd_interpreter, ws->s_interp.get()},
+    };
+    for (int i = 0; i < key_count; ++i) {
+        if (i == k_https || i == k_content_type || i == k_content_length || i == k_close) {
+            continue;  // present only when the request has them
+        }
+        PyObject* v = Py_None;
+        for (const auto& c : constants) {
+            if (c.key == i) {
+                v = c.value;
+            }
+        }
+        if (PyDict_SetItem(ws->env_template.get(), ws->keys[i].get(), v) < 0) {
+            return nullptr;
+        }
+    }
     return ws.release();
 }
 
@@ -717,7 +751,7 @@ void server_name_port(const request_ctx& ctx, std::string& name, std::string& po
 
 PyObject* build_environ(wsgi_state& ws, interpreter& in, const request_ctx& ctx, PyObject* script_filename,
                         PyObject* input) {
-    py::ref env = py::ref::steal(PyDict_New());
+    py::ref env = py::ref::steal(PyDict_Copy(ws.env_template.get()));
     if (!env) {
         return nullptr;
     }
@@ -748,27 +782,17 @@ PyObject* build_environ(wsgi_state& ws, interpreter& in, const request_ctx& ctx,
         !put(d, k[k_query_string].get(), latin1(ctx.args)) ||
         !put(d, k[k_server_name].get(), latin1(sname)) || !put(d, k[k_server_port].get(), latin1(sport)) ||
         !put(d, k[k_server_protocol].get(), latin1(ex.protocol())) ||
-        !put(d, k[k_server_software].get(), Py_NewRef(ws.s_software.get())) ||
         !put(d, k[k_server_addr].get(), latin1(peer.local_ip)) ||
-        !put(d, k[k_gateway_interface].get(), Py_NewRef(ws.s_cgi.get())) ||
         !put(d, k[k_request_uri].get(), latin1(ex.target())) ||
         !put(d, k[k_request_scheme].get(), Py_NewRef(https ? ws.s_https.get() : ws.s_http.get())) ||
         !put(d, k[k_remote_addr].get(), latin1(peer.remote_ip)) ||
-        !put(d, k[k_remote_port].get(), PyUnicode_FromFormat("%u", static_cast<unsigned>(peer.remote_port))) ||
+        !put(d, k[k_remote_port].get(), latin1(std::to_string(peer.remote_port))) ||
         !put(d, k[k_document_root].get(), r.site ? py::str(r.site->document_root) : Py_NewRef(ws.s_empty.get())) ||
         !put(d, k[k_script_filename].get(), Py_NewRef(script_filename)) ||
-        !put(d, k[k_wsgi_version].get(), Py_NewRef(ws.version.get())) ||
         !put(d, k[k_wsgi_url_scheme].get(), Py_NewRef(https ? ws.s_https.get() : ws.s_http.get())) ||
         !put(d, k[k_wsgi_input].get(), Py_NewRef(input)) ||
-        !put(d, k[k_wsgi_errors].get(), Py_NewRef(ws.errors.get())) ||
         !put(d, k[k_wsgi_multithread].get(), PyBool_FromLong(r.offload)) ||
-        !put(d, k[k_wsgi_multiprocess].get(), PyBool_FromLong(ctx.cfg->server.workers != 1)) ||
-        !put(d, k[k_wsgi_run_once].get(), Py_NewRef(Py_False)) ||
-        !put(d, k[k_wsgi_file_wrapper].get(), Py_NewRef(ws.file_wrapper.get())) ||
-        !put(d, k[k_wsgi_input_terminated].get(), Py_NewRef(Py_True)) ||
-        !put(d, k[k_application_group].get(), py::str(in.name())) ||
-        !put(d, k[k_process_group].get(), Py_NewRef(ws.s_empty.get())) ||
-        !put(d, k[k_subhttpd_interpreter].get(), py::str(in.name()))) {
+        !put(d, k[k_wsgi_multiprocess].get(), PyBool_FromLong(ctx.cfg->server.workers != 1))) {
         return nullptr;
     }
     if (https && !put(d, k[k_https].get(), Py_NewRef(ws.s_on.get()))) {
