@@ -69,6 +69,11 @@ std::string syntax_message(const std::string& what) {
     if (!note.empty() && note != "here") {
         headline += ": " + note;
     }
+    // toml11 may say nothing but its function name, and its note is lost when
+    // the source line holds a NUL (what() ends there): still say something.
+    if (headline.empty() || headline.starts_with(": ")) {
+        headline = "invalid TOML" + headline;
+    }
     return headline;
 }
 
@@ -483,6 +488,31 @@ load_result load(const std::string& main_file) {
     std::stable_sort(result.errors.begin(), result.errors.end(),
                      [&](const error& a, const error& b) { return rank(a) < rank(b); });
     if (result.errors.empty()) {
+        // Keys as the router compares them: no brackets, no trailing dot.
+        auto host_key = [](std::string n) {
+            if (n.size() >= 2 && n.front() == '[' && n.back() == ']') {
+                n = n.substr(1, n.size() - 2);
+            }
+            if (!n.empty() && n.back() == '.') {
+                n.pop_back();
+            }
+            return n;
+        };
+        for (std::size_t i = 0; i < cfg->sites.size(); ++i) {
+            const site& st = cfg->sites[i];
+            cfg->host_index.emplace(host_key(st.server_name), i);
+            bool wildcard = false;
+            for (const auto& a : st.aliases) {
+                if (a.rfind("*.", 0) == 0) {
+                    wildcard = true;
+                } else {
+                    cfg->host_index.emplace(host_key(a), i);
+                }
+            }
+            if (wildcard) {
+                cfg->wildcard_sites.push_back(i);
+            }
+        }
         result.cfg = std::move(cfg);
     }
     return result;

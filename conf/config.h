@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 namespace subhttpd::conf {
@@ -137,6 +138,12 @@ struct config {
     std::vector<site> sites;               // main-file [[site]] first, then glob order
     std::vector<std::string> files;        // every file read: main file, then site files
     std::vector<std::string> watch_dirs;   // folders named by the site globs
+
+    // Made by load(): exact server names and aliases -> index in `sites`, and the
+    // sites with "*." aliases, so finding a site does not scan every site.
+    // Empty in a config built by hand: find_site then scans.
+    std::unordered_map<std::string, std::size_t> host_index;
+    std::vector<std::size_t> wildcard_sites;
 };
 
 struct load_result {

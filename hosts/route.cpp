@@ -591,7 +591,26 @@ const conf::site* find_site(const conf::config& cfg, std::string_view host) {
         return nullptr;
     }
     const std::string key = host_key(host);
-    if (!key.empty()) {
+    if (!key.empty() && !cfg.host_index.empty()) {
+        auto it = cfg.host_index.find(key);
+        if (it != cfg.host_index.end()) {
+            return &cfg.sites[it->second];
+        }
+        const conf::site* best = nullptr;
+        std::size_t best_len = 0;
+        for (std::size_t i : cfg.wildcard_sites) {
+            for (const auto& a : cfg.sites[i].aliases) {
+                const std::size_t len = wildcard_match(a, key);
+                if (len > best_len) {
+                    best = &cfg.sites[i];
+                    best_len = len;
+                }
+            }
+        }
+        if (best != nullptr) {
+            return best;
+        }
+    } else if (!key.empty()) {
         for (const auto& s : cfg.sites) {
             if (name_is(s.server_name, key)) {
                 return &s;

@@ -404,5 +404,30 @@ handler = []
     EXPECT_TRUE(s.locations[0].settings.handlers[static_cast<std::size_t>(phase::content)]->empty());
 }
 
+TEST_F(config_load, host_index_names_every_exact_host_and_the_wildcard_sites) {
+    mkdir("a");
+    mkdir("b");
+    write("server.toml", R"([[site]]
+server_name = "a.example.com"
+aliases = ["www.a.example.com", "*.a.example.org"]
+document_root = "a"
+
+[[site]]
+server_name = "b.example.com"
+aliases = ["b.example.net"]
+document_root = "b"
+)");
+    auto r = load_main();
+    ASSERT_TRUE(r.ok()) << ::testing::PrintToString(errors(r));
+    const config& c = *r.cfg;
+    EXPECT_EQ(c.host_index.size(), 4u);
+    EXPECT_EQ(c.host_index.at("a.example.com"), 0u);
+    EXPECT_EQ(c.host_index.at("www.a.example.com"), 0u);
+    EXPECT_EQ(c.host_index.at("b.example.com"), 1u);
+    EXPECT_EQ(c.host_index.at("b.example.net"), 1u);
+    EXPECT_EQ(c.host_index.count("*.a.example.org"), 0u);
+    EXPECT_EQ(c.wildcard_sites, std::vector<std::size_t>{0});
+}
+
 }  // namespace
 }  // namespace subhttpd::conf::testing

@@ -362,6 +362,17 @@ TEST_F(config_errors, a_broken_main_file_still_reports) {
     EXPECT_GE(r.errors[0].where.line, 1);
 }
 
+// Found by tests/fuzz/fuzz_config: toml11's note is cut at a NUL in the source
+// line, which left "file:line:col: " with no message at all.
+TEST_F(config_errors, a_syntax_error_always_has_a_message) {
+    const char text[] = "[python]\ndebug = fgone = true\x17\0\0\0x = 0\n";
+    write("server.toml", std::string(text, sizeof text - 1));
+    auto r = load_main();
+    ASSERT_EQ(r.errors.size(), 1u);
+    EXPECT_EQ(r.errors[0].where.line, 2);
+    EXPECT_FALSE(r.errors[0].message.empty());
+}
+
 TEST_F(config_errors, a_missing_main_file) {
     auto r = load_main("nothing.toml");
     EXPECT_FALSE(r.cfg);
