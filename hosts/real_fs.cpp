@@ -28,6 +28,26 @@ public:
         return file_kind::other;
     }
 
+    // One lstat(2) in the common case; a second stat(2) only for a symlink.
+    file_kind stat_link(const std::string& path, bool& is_link) const override {
+        struct ::stat st {};
+        if (::lstat(path.c_str(), &st) != 0) {
+            is_link = false;
+            return file_kind::missing;
+        }
+        is_link = S_ISLNK(st.st_mode);
+        if (is_link) {
+            return stat(path);
+        }
+        if (S_ISREG(st.st_mode)) {
+            return file_kind::file;
+        }
+        if (S_ISDIR(st.st_mode)) {
+            return file_kind::directory;
+        }
+        return file_kind::other;
+    }
+
     std::string real_path(const std::string& path) const override {
         std::unique_ptr<char, decltype(&std::free)> resolved(::realpath(path.c_str(), nullptr), &std::free);
         if (!resolved) {

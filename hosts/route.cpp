@@ -244,10 +244,15 @@ mapping map_to_storage(const conf::site& site, const std::string& uri, const fs_
     std::string current = site.document_root;
     file_kind kind = fs.stat(current);
     std::size_t used = 0;
+    // A path whose every segment below the root is a real directory or file
+    // cannot leave the root: realpath(3) is needed only when a symlink is met.
+    bool any_link = false;
     if (kind == file_kind::directory) {
         while (used < segments.size()) {
             std::string next = join_path(current, segments[used]);
-            const file_kind next_kind = fs.stat(next);
+            bool link = false;
+            const file_kind next_kind = fs.stat_link(next, link);
+            any_link = any_link || link;
             if (next_kind == file_kind::missing) {
                 // Apache keeps the first missing segment in the filename (the
                 // publisher maps /index/up to htdocs/index + "/up").
@@ -277,14 +282,16 @@ mapping map_to_storage(const conf::site& site, const std::string& uri, const fs_
                 continue;
             }
             std::string candidate = join_path(current, name);
-            if (fs.stat(candidate) == file_kind::file) {
+            bool link = false;
+            if (fs.stat_link(candidate, link) == file_kind::file) {
+                any_link = any_link || link;
                 current = std::move(candidate);
                 kind = file_kind::file;
                 break;
             }
         }
     }
-    if (kind != file_kind::missing || used > 0) {
+    if (any_link && (kind != file_kind::missing || used > 0)) {
         // Symlinks may point anywhere; only what really lies under the root is ours.
         // A missing filename is judged by the directory that holds it.
         std::string existing = current;

@@ -25,6 +25,12 @@ public:
     virtual ~fs_view() = default;
     virtual file_kind stat(const std::string& path) const = 0;
     virtual std::string real_path(const std::string& path) const = 0;
+    // stat() that also says whether `path` itself is a symlink. A view that
+    // cannot tell says true, which makes the router check real paths.
+    virtual file_kind stat_link(const std::string& path, bool& is_link) const {
+        is_link = true;
+        return stat(path);
+    }
 };
 const fs_view& real_fs();  // the process's filesystem
 

@@ -16,6 +16,8 @@
 namespace subhttpd::reactor {
 namespace {
 
+constexpr std::size_t small_file_bytes = 16 * 1024;
+
 std::string_view method_name(evhttp_cmd_type t) {
     switch (t) {
         case EVHTTP_REQ_GET: return "GET";
@@ -363,8 +365,29 @@ bool evhttp_exchange::send_file(const std::string& path, std::uint64_t offset, s
         written_ += length;
         return ok;
     }
-    // evbuffer_add_file owns fd from here (closes it on failure too).
-    if (evbuffer_add_file(out_, fd, static_cast<ev_off_t>(offset), static_cast<ev_off_t>(length)) != 0) {
+    if (length <= small_file_bytes) {
+        // Small files: one pread into the buffer beats mapping or sendfile.
+        char buf[small_file_bytes];
+        ssize_t got = ::pread(fd, buf, length, static_cast<off_t>(offset));
+        ::close(fd);
+        if (got != static_cast<ssize_t>(length)) {
+            return false;
+        }
+        evbuffer_add(out_, buf, length);
+        written_ += length;
+        return true;
+    }
+    // Larger files go out with sendfile(2); the segment owns fd from here.
+    evbuffer_file_segment* seg = evbuffer_file_segment_new(
+        fd, static_cast<ev_off_t>(offset), static_cast<ev_off_t>(length),
+        EVBUF_FS_CLOSE_ON_FREE | EVBUF_FS_DISABLE_MMAP | EVBUF_FS_DISABLE_LOCKING);
+    if (seg == nullptr) {
+        ::close(fd);
+        return false;
+    }
+    bool ok = evbuffer_add_file_segment(out_, seg, 0, static_cast<ev_off_t>(length)) == 0;
+    evbuffer_file_segment_free(seg);  // the buffer keeps its own reference
+    if (!ok) {
         return false;
     }
     written_ += length;

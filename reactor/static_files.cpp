@@ -141,20 +141,15 @@ int serve_default(interp::exchange& ex, const hosts::route& r, const std::string
         send_error(ex, 405, {{"Allow", "GET, HEAD"}});
         return 405;
     }
-    int fd = ::open(filename.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        int st = (errno == ENOENT || errno == ENOTDIR) ? 404 : 403;
-        send_error(ex, st);
-        return st;
-    }
     struct stat sb{};
-    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        ::close(fd);
-        int st = S_ISDIR(sb.st_mode) ? 403 : 404;
+    if (::stat(filename.c_str(), &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        int st = (errno == ENOENT || errno == ENOTDIR) ? 404 : 403;
+        if (S_ISDIR(sb.st_mode)) {
+            st = 403;
+        }
         send_error(ex, st);
         return st;
     }
-    ::close(fd);
     interp::header_list headers;
     headers.emplace_back("Content-Type", mime_type(filename));
     headers.emplace_back("Last-Modified", http_date(sb.st_mtime));
