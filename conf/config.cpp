@@ -6,9 +6,11 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <limits>
 #include <map>
 #include <set>
+#include <sstream>
 #include <system_error>
 #include <tuple>
 
@@ -77,6 +79,39 @@ std::string syntax_message(const std::string& what) {
     return headline;
 }
 
+// Line and column (1-based, in bytes) of the first byte that is not valid UTF-8.
+std::optional<std::pair<int, int>> first_invalid_utf8(std::string_view s) {
+    int line = 1;
+    std::size_t line_start = 0;
+    for (std::size_t i = 0; i < s.size();) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        if (c < 0x80) {
+            if (c == '\n') {
+                ++line;
+                line_start = i + 1;
+            }
+            ++i;
+            continue;
+        }
+        const std::size_t n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+        bool ok = c >= 0xC2 && c <= 0xF4 && i + n <= s.size();
+        std::uint32_t cp = c & (0x3F >> (n - 1));
+        for (std::size_t k = 1; ok && k < n; ++k) {
+            const auto t = static_cast<unsigned char>(s[i + k]);
+            ok = (t & 0xC0) == 0x80;
+            cp = (cp << 6) | (t & 0x3F);
+        }
+        // No overlong forms, no surrogates, nothing past U+10FFFF.
+        ok = ok && cp >= (n == 2 ? 0x80u : n == 3 ? 0x800u : 0x10000u) && cp <= 0x10FFFF &&
+             !(cp >= 0xD800 && cp <= 0xDFFF);
+        if (!ok) {
+            return std::pair(line, static_cast<int>(i - line_start + 1));
+        }
+        i += n;
+    }
+    return std::nullopt;
+}
+
 std::optional<toml::value> parse_file(reporter& rep, const std::string& path) {
     std::error_code ec;
     if (std::filesystem::is_directory(path, ec)) {
@@ -88,8 +123,16 @@ std::optional<toml::value> parse_file(reporter& rep, const std::string& path) {
         rep.at({path, 1, 1}, "cannot open file: " + std::generic_category().message(errno));
         return std::nullopt;
     }
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (auto bad = first_invalid_utf8(text)) {
+        // TOML must be UTF-8, and toml11 3.7 reads past its buffer on a bad
+        // byte in a '...' string (found by tests/fuzz/fuzz_config): stop here.
+        rep.at({path, bad->first, bad->second}, "invalid UTF-8 (a TOML file must be UTF-8)");
+        return std::nullopt;
+    }
     try {
-        return toml::parse(in, path);
+        std::istringstream stream(std::move(text));
+        return toml::parse(stream, path);
     } catch (const toml::syntax_error& e) {
         auto l = e.location();
         source_loc where{path, static_cast<int>(l.line()), static_cast<int>(l.column())};

@@ -4,7 +4,8 @@
 // - a static_file or handler route's filename lies inside the site's document
 //   root, and a static file's real path inside the root's real path;
 // - normalise_path never yields "/../", "/./", "//" or NUL;
-// - explain never crashes and explain_json is valid JSON in valid UTF-8.
+// - explain never crashes and explain_json is valid JSON in valid UTF-8;
+// - find_site picks the same site with load()'s host index as without it.
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
@@ -111,9 +112,39 @@ conf::config make_root_site() {
     return cfg;
 }
 
+// The host index conf::load builds (config.h), made the same way here: with it,
+// find_site takes its indexed path, which must pick what the scan picks.
+conf::config with_host_index(conf::config cfg) {
+    auto key = [](std::string n) {
+        if (n.size() >= 2 && n.front() == '[' && n.back() == ']') {
+            n = n.substr(1, n.size() - 2);
+        }
+        if (!n.empty() && n.back() == '.') {
+            n.pop_back();
+        }
+        return n;
+    };
+    for (std::size_t i = 0; i < cfg.sites.size(); ++i) {
+        cfg.host_index.emplace(key(cfg.sites[i].server_name), i);
+        bool wildcard = false;
+        for (const auto& a : cfg.sites[i].aliases) {
+            if (a.starts_with("*.")) {
+                wildcard = true;
+            } else {
+                cfg.host_index.emplace(key(a), i);
+            }
+        }
+        if (wildcard) {
+            cfg.wildcard_sites.push_back(i);
+        }
+    }
+    return cfg;
+}
+
 struct fixture {
     fake_fs fs = make_fs();
     conf::config configs[3] = {make_multi(), make_root_site(), conf::config{}};
+    conf::config indexed = with_host_index(make_multi());
 };
 
 bool is_within(std::string_view path, std::string_view dir) {
@@ -358,6 +389,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     for (const auto& cfg : fx.configs) {
         check(cfg, fx.fs, req);
+    }
+    const conf::site* scanned = hosts::find_site(fx.configs[0], req.host);
+    const conf::site* looked_up = hosts::find_site(fx.indexed, req.host);
+    if (scanned - fx.configs[0].sites.data() != looked_up - fx.indexed.sites.data()) {
+        fail("the host index picks '" + looked_up->server_name + "', the scan '" +
+                 scanned->server_name + "'", req);
     }
     return 0;
 }

@@ -373,6 +373,18 @@ TEST_F(config_errors, a_syntax_error_always_has_a_message) {
     EXPECT_FALSE(r.errors[0].message.empty());
 }
 
+// Found by tests/fuzz/fuzz_config: toml11 3.7 reads out of bounds on a bad byte
+// in a literal string, so the loader checks the encoding first.
+TEST_F(config_errors, invalid_utf8_is_reported_where_it_is) {
+    const std::string msg = ": invalid UTF-8 (a TOML file must be UTF-8)";
+    write("server.toml", "[server]\nstatus = '/st\xff'\n");
+    write("b.toml", "a = '''ok \xc3\xa9\n\xc0\xae'''\n");  // overlong "."
+    write("c.toml", "a = \"\xed\xa0\x80\"\n");              // a UTF-16 surrogate
+    EXPECT_EQ(errors(load_main()), (strings{"@/server.toml:2:14" + msg}));
+    EXPECT_EQ(errors(load_main("b.toml")), (strings{"@/b.toml:2:1" + msg}));
+    EXPECT_EQ(errors(load_main("c.toml")), (strings{"@/c.toml:1:6" + msg}));
+}
+
 TEST_F(config_errors, a_missing_main_file) {
     auto r = load_main("nothing.toml");
     EXPECT_FALSE(r.cfg);
