@@ -30,6 +30,7 @@
 #include "reactor/listeners.h"
 #include "reactor/pool.h"
 #include "reactor/route_cache.h"
+#include "reactor/slow_clients.h"
 #include "reactor/status_page.h"
 #include "reactor/watcher.h"
 #include "reactor/dev.h"
@@ -67,6 +68,7 @@ struct server::impl {
     double started = 0;
     connection_table conns;
     route_cache routes;
+    std::unique_ptr<slow_clients> slow;
     std::unique_ptr<config_watcher> watcher;
     std::set<std::pair<std::string, std::string>> imported;  // (interpreter, entry) run once
     double last_reload = 0;
@@ -121,6 +123,9 @@ struct server::impl {
         tv.tv_sec = ms / 1000;
         tv.tv_usec = (ms % 1000) * 1000;
         evhttp_set_timeout_tv(http, &tv);
+        if (slow) {
+            slow->set_timeout_ms(static_cast<std::uint64_t>(ms));
+        }
     }
 
     // PythonImport entries of every site, each once per interpreter for the
@@ -285,6 +290,9 @@ struct server::impl {
     void handle(evhttp_request* req) {
         double t0 = mono_now();
         ++requests;
+        if (evhttp_connection* c = evhttp_request_get_connection(req)) {
+            slow->request_complete(c);
+        }
         auto ex = std::make_unique<evhttp_exchange>(req, "http", conns);
         if (!ex->has_host_header() && ex->protocol() == "HTTP/1.1") {
             send_error(*ex, 400);
@@ -441,6 +449,7 @@ std::string server::start() {
     evhttp_set_allowed_methods(s.http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT |
                                            EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
     evhttp_set_gencb(s.http, on_request, &s);
+    s.slow = std::make_unique<slow_clients>(s.http);
 
     interp::runtime_settings rs;
     rs.python_exe = SUBHTTPD_PYTHON_EXE;

@@ -52,6 +52,7 @@ class Server(object):
         self.extra_args = list(extra_args)
         self.env = env
         self.proc = None
+        self.listen_override = True  # False: the config's own `listen` is used
 
     @property
     def url(self):
@@ -59,7 +60,10 @@ class Server(object):
 
     def start(self, timeout=15.0):
         self._log = open(self.log_path, "ab")
-        args = [BINARY, "-c", self.config, "--listen", "127.0.0.1:%d" % self.port] + self.extra_args
+        args = [BINARY, "-c", self.config]
+        if self.listen_override:
+            args += ["--listen", "127.0.0.1:%d" % self.port]
+        args += self.extra_args
         env = dict(os.environ)
         env.update(self.env or {})
         self.proc = subprocess.Popen(args, stdout=self._log, stderr=subprocess.STDOUT, env=env)

@@ -133,6 +133,31 @@ def test_idle_client_is_cut_off(make_server):
     assert srv.get("/", host="h.test").status == 200
 
 
+def test_dribbling_client_is_cut_off(make_server):
+    srv = make_server(dict(TREE), limits=LIMITS)
+    s = socket.create_connection(("127.0.0.1", srv.port), timeout=1)
+    cut = False
+    try:
+        s.sendall(b"GET / HTTP/1.1\r\nHost: h.test\r\nX-Slow: ")
+        for _ in range(40):  # one byte every 0.25 s: never idle for read_timeout (1 s)
+            try:
+                s.sendall(b"a")
+                s.settimeout(0.25)
+                if s.recv(1024) == b"":
+                    cut = True
+                    break
+            except socket.timeout:
+                continue
+            except OSError:
+                cut = True
+                break
+    finally:
+        s.close()
+    assert cut, "a client sending one header byte at a time kept its connection"
+    assert "took over" in srv.log()
+    assert srv.get("/", host="h.test").status == 200
+
+
 def test_max_connections_leaves_existing_connections_alone(make_server):
     srv = make_server(dict(TREE), limits=LIMITS)
     conns = []

@@ -2,6 +2,7 @@
 SIGHUP, inotify, broken edits, new and deleted sites, handler autoreload,
 SIGTERM with cleanups and atexit, SIGUSR1, systemd notify, the status page."""
 
+import http.client
 import json
 import os
 import shutil
@@ -12,6 +13,8 @@ import threading
 import time
 
 import pytest
+
+from conftest import Server, free_port, write_tree
 
 COUNTER = """
 from mod_python import apache
@@ -273,3 +276,43 @@ def test_status_page_html_in_headless_chromium(make_server, tmp_path):
     dom = p.stdout
     assert "<h1>subhttpd status</h1>" in dom, p.stderr[-2000:]
     assert 'id="interpreters"' in dom and "r.test" in dom and "main_interpreter" in dom
+
+
+def test_listen_changes_open_and_close_listeners(tmp_path):
+    root = str(tmp_path)
+    p1, p2 = free_port(), free_port()
+    main = """
+[server]
+listen = [%s]
+sites = ["sites.d/*.toml"]
+reload = "watch"
+"""
+    write_tree(root, {"server.toml": main % ('"127.0.0.1:%d"' % p1), "sites.d/r.toml": site("x"),
+                      "w/h.py": COUNTER})
+    srv = Server(root, os.path.join(root, "server.toml"), p1)
+    srv.listen_override = False
+    srv.start()
+    try:
+        keep = http.client.HTTPConnection("127.0.0.1", p1, timeout=10)
+        keep.request("GET", "/", headers={"Host": "r.test"})
+        assert keep.getresponse().read().startswith(b"x 1")
+        write(os.path.join(root, "server.toml"), main % ('"127.0.0.1:%d", "127.0.0.1:%d"' % (p1, p2)))
+
+        def answers(port):
+            try:
+                c = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+                c.request("GET", "/", headers={"Host": "r.test"})
+                return c.getresponse().status == 200
+            except OSError:
+                return False
+
+        assert srv.wait_for(lambda: answers(p2))
+        # the existing keep-alive connection on the first listener is undisturbed
+        keep.request("GET", "/", headers={"Host": "r.test"})
+        assert keep.getresponse().status == 200
+        write(os.path.join(root, "server.toml"), main % ('"127.0.0.1:%d"' % p2))
+        assert srv.wait_for(lambda: not answers(p1))
+        assert answers(p2)
+        keep.close()
+    finally:
+        srv.stop()
