@@ -2,6 +2,8 @@
 // or plain text.
 #include "interp/error_page.h"
 
+#include "common/escape.h"
+
 #include <strings.h>
 #include <unistd.h>
 
@@ -71,22 +73,6 @@ bool fill_report(PyObject* r, error_report& out) {
         out.syntax_msg = text_of(PyTuple_GET_ITEM(syn, 5));
     }
     return true;
-}
-
-std::string html_escape(std::string_view s) {
-    std::string out;
-    out.reserve(s.size() + 16);
-    for (char c : s) {
-        switch (c) {
-            case '&': out += "&amp;"; break;
-            case '<': out += "&lt;"; break;
-            case '>': out += "&gt;"; break;
-            case '"': out += "&quot;"; break;
-            case '\'': out += "&#39;"; break;
-            default: out += c;
-        }
-    }
-    return out;
 }
 
 // Credentials stay off the page even in debug.

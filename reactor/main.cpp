@@ -9,12 +9,15 @@
 #include "hosts/route.h"
 #include "reactor/dev.h"
 #include "reactor/init.h"
+#include "common/escape.h"
 #include "reactor/server.h"
 #include "reactor/workers.h"
 
 #include <unistd.h>
 
 namespace {
+
+using subhttpd::json_escape;
 
 constexpr const char* version_text = "subhttpd 0.1.0";
 
@@ -186,28 +189,6 @@ args parse_args(int argc, char** argv) {
         }
     }
     return a;
-}
-
-std::string json_escape(const std::string& s) {
-    std::string out;
-    for (char c : s) {
-        switch (c) {
-            case '"': out += "\\\""; break;
-            case '\\': out += "\\\\"; break;
-            case '\n': out += "\\n"; break;
-            case '\t': out += "\\t"; break;
-            case '\r': out += "\\r"; break;
-            default:
-                if (static_cast<unsigned char>(c) < 0x20) {
-                    char buf[8];
-                    std::snprintf(buf, sizeof buf, "\\u%04x", c);
-                    out += buf;
-                } else {
-                    out += c;
-                }
-        }
-    }
-    return out;
 }
 
 int cmd_check(const args& a) {

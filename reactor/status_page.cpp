@@ -1,46 +1,12 @@
 #include "reactor/status_page.h"
 
+#include "common/escape.h"
+
 #include <cstdio>
 #include <ctime>
 
 namespace subhttpd::reactor {
 namespace {
-
-std::string json_str(const std::string& s) {
-    std::string out = "\"";
-    for (unsigned char c : s) {
-        switch (c) {
-            case '"': out += "\\\""; break;
-            case '\\': out += "\\\\"; break;
-            case '\n': out += "\\n"; break;
-            case '\r': out += "\\r"; break;
-            case '\t': out += "\\t"; break;
-            default:
-                if (c < 0x20) {
-                    char buf[8];
-                    std::snprintf(buf, sizeof buf, "\\u%04x", c);
-                    out += buf;
-                } else {
-                    out += static_cast<char>(c);
-                }
-        }
-    }
-    return out + "\"";
-}
-
-std::string html_esc(const std::string& s) {
-    std::string out;
-    for (char c : s) {
-        switch (c) {
-            case '&': out += "&amp;"; break;
-            case '<': out += "&lt;"; break;
-            case '>': out += "&gt;"; break;
-            case '"': out += "&quot;"; break;
-            default: out += c;
-        }
-    }
-    return out;
-}
 
 std::string num(double v) {
     char buf[64];
@@ -85,15 +51,15 @@ std::string render_json(const server_figures& f) {
          std::to_string(f.pool_busy) + ", \"queued\": " + std::to_string(f.pool_queued) + "}";
     o += ", \"last_reload\": {\"time\": " + (f.last_reload > 0 ? num(f.last_reload) : std::string("null")) +
          ", \"ok\": " + (f.last_reload_ok ? "true" : "false") + ", \"ms\": " + num(f.last_reload_ms) +
-         ", \"error\": " + (f.last_reload_error.empty() ? "null" : json_str(f.last_reload_error)) + "}";
+         ", \"error\": " + (f.last_reload_error.empty() ? "null" : json_quote(f.last_reload_error)) + "}";
     o += ", \"listeners\": [";
     for (std::size_t i = 0; i < f.listeners.size(); ++i) {
-        o += (i ? ", " : "") + json_str(f.listeners[i]);
+        o += (i ? ", " : "") + json_quote(f.listeners[i]);
     }
     o += "], \"interpreters\": [";
     for (std::size_t i = 0; i < f.interpreters.size(); ++i) {
         const auto& in = f.interpreters[i];
-        o += (i ? ", " : "") + std::string("{\"name\": ") + json_str(in.name) + ", \"created\": " + num(in.created) +
+        o += (i ? ", " : "") + std::string("{\"name\": ") + json_quote(in.name) + ", \"created\": " + num(in.created) +
              ", \"create_ms\": " + num(in.create_ms) + ", \"requests\": " + std::to_string(in.requests) +
              ", \"errors\": " + std::to_string(in.errors) + ", \"modules_loaded\": " + std::to_string(in.modules) +
              ", \"sys_modules\": " + std::to_string(in.sys_modules) + ", \"last_used\": " +
@@ -148,7 +114,7 @@ std::string render_html(const server_figures& f) {
         "td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}th{background:#eee}"
         ".bad{color:#b00}</style></head><body>\n<h1>subhttpd status</h1>\n<table id=\"server\">\n";
     auto row = [&](const std::string& k, const std::string& v) {
-        o += "<tr><th>" + html_esc(k) + "</th><td>" + html_esc(v) + "</td></tr>\n";
+        o += "<tr><th>" + html_escape(k) + "</th><td>" + html_escape(v) + "</td></tr>\n";
     };
     row("uptime", num(f.now - f.started) + " s");
     row("started", when(f.started));
@@ -169,13 +135,13 @@ std::string render_html(const server_figures& f) {
                                          : "never");
     o += "</table>\n";
     if (!f.last_reload_error.empty()) {
-        o += "<h2 class=\"bad\">last reload error</h2>\n<pre id=\"reload-error\">" + html_esc(f.last_reload_error) +
+        o += "<h2 class=\"bad\">last reload error</h2>\n<pre id=\"reload-error\">" + html_escape(f.last_reload_error) +
              "</pre>\n";
     }
     o += "<h2>interpreters</h2>\n<table id=\"interpreters\">\n<tr><th>name</th><th>created</th><th>requests</th>"
          "<th>errors</th><th>modules loaded</th><th>last used</th></tr>\n";
     for (const auto& in : f.interpreters) {
-        o += "<tr><td>" + html_esc(in.name) + "</td><td>" + when(in.created) + " (" + num(in.create_ms) +
+        o += "<tr><td>" + html_escape(in.name) + "</td><td>" + when(in.created) + " (" + num(in.create_ms) +
              " ms)</td><td>" + std::to_string(in.requests) + "</td><td>" + std::to_string(in.errors) + "</td><td>" +
              std::to_string(in.modules) + "</td><td>" + when(in.last_used) + "</td></tr>\n";
     }
