@@ -1005,9 +1005,9 @@ int module_exec(PyObject* m) {
             return -1;
         }
     }
-    py::ref r = py::ref::steal(
-        PyObject_CallMethod(st->runtime, "_extend_request_type", "O", reinterpret_cast<PyObject*>(st->request_type)));
-    return r ? 0 : -1;
+    // The members written in Python are added when the first request is made:
+    // an interpreter that only runs `import` entries never loads them.
+    return 0;
 }
 
 int module_traverse(PyObject* m, visitproc visit, void* arg) {
@@ -1074,6 +1074,14 @@ void set_interpreter_name(PyObject* module, const std::string& name) {
 PyObject* new_request(PyObject* module, request_ctx* ctx) {
     module_state* st = state_of(module);
     PyTypeObject* tp = st->request_type;
+    if (!st->request_type_complete) {
+        py::ref r = py::ref::steal(
+            PyObject_CallMethod(st->runtime, "_extend_request_type", "O", reinterpret_cast<PyObject*>(tp)));
+        if (!r) {
+            return nullptr;
+        }
+        st->request_type_complete = 1;
+    }
     auto* self = reinterpret_cast<request_object*>(tp->tp_alloc(tp, 0));
     if (self == nullptr) {
         return nullptr;

@@ -23,6 +23,7 @@ struct module_state {
     PyObject* interp_name;    // str
     PyObject* str_items;      // "_items", interned
     wsgi_state* wsgi;         // made on the first WSGI request; owned here
+    int request_type_complete;  // _extend_request_type has run (first request)
 };
 
 // Defined in interp/wsgi.cpp; module traverse/clear call them.

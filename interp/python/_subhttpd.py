@@ -395,7 +395,8 @@ def _prepare_site(paths, env):
 # ---------------------------------------------------------------------------
 # The importer: handler modules cached by absolute file path (mod_python 3.3+).
 
-# importlib.util is imported on the first handler load, not at set-up.
+# The frozen import machinery every interpreter already has does the loading:
+# importlib.util would pull in contextlib, collections, functools, ... in each one.
 
 _modules = {}          # absolute path -> _Entry
 _importing = []        # stack of _Entry being executed (to record children)
@@ -446,21 +447,22 @@ def _stale(entry, now, seen):
 
 
 def _load_file(path, entry):
-    import importlib.util as _ilu
+    import _frozen_importlib as _bootstrap
+    import _frozen_importlib_external as _external
     try:
         from _md5 import md5  # built in; hashlib would load OpenSSL (milliseconds)
     except ImportError:
         from hashlib import md5
     digest = md5(path.encode("utf-8", "surrogateescape")).hexdigest()
     modname = "_mp_" + digest
-    spec = _ilu.spec_from_file_location(modname, path)
+    spec = _external.spec_from_file_location(modname, path)
     if spec is None and not path.endswith(".py"):
         # mod_wsgi's .wsgi scripts: Python source under another suffix.
-        from importlib.machinery import SourceFileLoader
-        spec = _ilu.spec_from_file_location(modname, path, loader=SourceFileLoader(modname, path))
+        spec = _external.spec_from_file_location(modname, path,
+                                                 loader=_external.SourceFileLoader(modname, path))
     if spec is None:
         raise ImportError("cannot import %s" % path, path=path)
-    module = _ilu.module_from_spec(spec)
+    module = _bootstrap.module_from_spec(spec)
     module.__dict__["__mp_path__"] = path
     old_children = entry.children
     entry.children = []
