@@ -496,8 +496,8 @@ private:
     }
 
     PyObject* resolve(interpreter& in, const std::string& module_dir, const hosts::handler_entry& h) {
-        std::string key;
-        key.reserve(module_dir.size() + h.module.size() + h.callable.size() + 2);
+        thread_local std::string key;  // reused: no allocation per request
+        key.clear();
         key += module_dir;
         key += '\x1f';
         key += h.module;
@@ -763,7 +763,7 @@ private:
     // Runs until the request is finished or its content handler suspends.
     void step() {
         if (!rs_) {
-            rs_ = std::make_unique<run_state>(sh_, *cfg_, gen_, *current_route(), *ex_, states());
+            rs_.emplace(sh_, *cfg_, gen_, *current_route(), *ex_, states());
         }
         using conf::phase;
         for (;;) {
@@ -908,7 +908,7 @@ private:
             ex_->discard_output();
             hosts::request_line line{ex_->host(), ex_->method(), target};
             redirected_ = hosts::resolve(*cfg_, line);
-            rs_ = std::make_unique<run_state>(sh_, *cfg_, gen_, *redirected_, *ex_, states());
+            rs_.emplace(sh_, *cfg_, gen_, *redirected_, *ex_, states());
             st_ = stage::pre;
             pre_idx_ = 0;
             handler_idx_ = 0;
@@ -981,7 +981,7 @@ private:
     std::shared_ptr<response_sink> sink_;
     exchange* ex_ = nullptr;
     finished_handler done_;
-    std::unique_ptr<run_state> rs_;
+    std::optional<run_state> rs_;  // inside the job: one allocation per request
     stage st_ = stage::pre;
     std::size_t pre_idx_ = 0;
     std::size_t handler_idx_ = 0;

@@ -52,6 +52,8 @@ public:
     void apply_forwarded(const std::vector<std::string>& trusted);
     bool has_host_header() const { return has_host_; }
     std::size_t header_bytes() const;  // the request's header section, as sent
+    void set_started(double t) { started_ = t; }
+    double started() const { return started_; }  // monotonic time the request arrived
 
 private:
     void set_headers(const interp::header_list& headers);
@@ -74,7 +76,8 @@ private:
     evbuffer* out_;
     std::size_t written_ = 0;
     bool streaming_ = false;
-    bool no_body_ = false;  // streaming a HEAD, 1xx, 204 or 304 answer
+    bool no_body_ = false;
+    double started_ = 0;  // streaming a HEAD, 1xx, 204 or 304 answer
     bool finished_ = false;
     int status_ = 0;
 };

@@ -294,6 +294,7 @@ struct server::impl {
             slow->request_complete(c);
         }
         auto ex = std::make_unique<evhttp_exchange>(req, "http", conns);
+        ex->set_started(t0);
         if (!ex->has_host_header() && ex->protocol() == "HTTP/1.1") {
             send_error(*ex, 400);
             access_line(*ex, 400, "", t0);
@@ -329,7 +330,8 @@ struct server::impl {
         }
         evhttp_exchange* raw = ex.get();
         disp->start(std::move(snap), generation, std::move(r), std::move(ex),
-                    [this, raw, t0](const interp::outcome& o) {
+                    [this, raw](const interp::outcome& o) {
+                        double t0 = raw->started();
                         if (!raw->finished()) {
                             send_error(*raw, 500);
                         }
