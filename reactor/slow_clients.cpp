@@ -57,10 +57,10 @@ void slow_clients::on_input(evbuffer* buf, const evbuffer_cb_info* info) {
     if (timeout_ms_ > 0 && now - s.first > allowed) {
         evutil_socket_t fd = bufferevent_getfd(s.bev);
         if (fd >= 0) {
-            ::shutdown(fd, SHUT_RDWR);  // evhttp sees the end and frees the connection
             ++cut_;
             log::writef(log::level::info, "limits", "a client took over %.1f s to send a request: cut off",
                         now - s.first);
+            ::shutdown(fd, SHUT_RDWR);  // evhttp sees the end and frees the connection
         }
         slots_.erase(it);
     }
