@@ -40,6 +40,30 @@ thread_local thread_states pool_states;  // a pool thread's own thread states
 
 bool is_http_status(int code) { return code >= 100 && code <= 999; }
 
+// Puts a site's python_path on sys.path and its env into os.environ of the
+// current interpreter (GIL held). False with a Python error set on failure.
+bool apply_site(interpreter& in, const conf::site& s) {
+    py::ref paths = py::ref::steal(PyList_New(0));
+    py::ref env = py::ref::steal(PyDict_New());
+    if (!paths || !env) {
+        return false;
+    }
+    for (const auto& p : s.python_path) {
+        py::ref v = py::ref::steal(py::str(p));
+        if (!v || PyList_Append(paths.get(), v.get()) < 0) {
+            return false;
+        }
+    }
+    for (const auto& [k, v] : s.env) {
+        py::ref vs = py::ref::steal(py::str(v));
+        if (!vs || PyDict_SetItemString(env.get(), k.c_str(), vs.get()) < 0) {
+            return false;
+        }
+    }
+    py::ref r = py::ref::steal(PyObject_CallMethod(in.runtime(), "_prepare_site", "OO", paths.get(), env.get()));
+    return static_cast<bool>(r);
+}
+
 // One pass of a request through its phases: owns the ctx, the scope and the error text.
 class run_state {
 public:
@@ -470,27 +494,7 @@ private:
             return;
         }
         in.prepared_sites[s->server_name] = ctx_.generation;
-        py::ref paths = py::ref::steal(PyList_New(0));
-        py::ref env = py::ref::steal(PyDict_New());
-        if (!paths || !env) {
-            PyErr_Clear();
-            return;
-        }
-        for (const auto& p : s->python_path) {
-            py::ref v = py::ref::steal(py::str(p));
-            if (v) {
-                PyList_Append(paths.get(), v.get());
-            }
-        }
-        for (const auto& [k, v] : s->env) {
-            py::ref vs = py::ref::steal(py::str(v));
-            if (vs) {
-                PyDict_SetItemString(env.get(), k.c_str(), vs.get());
-            }
-        }
-        py::ref r =
-            py::ref::steal(PyObject_CallMethod(in.runtime(), "_prepare_site", "OO", paths.get(), env.get()));
-        if (!r) {
+        if (!apply_site(in, *s)) {
             log::write(log::level::error, "dispatch", in.name(), "site set-up failed: " + py::take_error_text());
         }
     }
@@ -1019,17 +1023,10 @@ std::string dispatcher::run_import(const std::string& interp_name, const conf::s
         callable = entry.substr(pos + 2);
     }
     // The site's paths and env first, so the import finds its modules.
-    py::ref paths = py::ref::steal(PyList_New(0));
-    py::ref env = py::ref::steal(PyDict_New());
-    for (const auto& p : site.python_path) {
-        py::ref v = py::ref::steal(py::str(p));
-        PyList_Append(paths.get(), v.get());
+    py::ref r;
+    if (apply_site(*in, site)) {
+        r = py::ref::borrow(Py_None);
     }
-    for (const auto& [k, v] : site.env) {
-        py::ref vs = py::ref::steal(py::str(v));
-        PyDict_SetItemString(env.get(), k.c_str(), vs.get());
-    }
-    py::ref r = py::ref::steal(PyObject_CallMethod(in->runtime(), "_prepare_site", "OO", paths.get(), env.get()));
     if (r) {
         r = py::ref::steal(PyObject_CallMethod(in->runtime(), "_python_import", "sss", module.c_str(),
                                                callable.c_str(), site.document_root.c_str()));
