@@ -6,6 +6,7 @@
 // means "read more and call again from the start". Pure functions, any thread.
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -74,14 +75,16 @@ public:
 
 private:
     enum class state : std::uint8_t {
-        size, size_ows, ext, ext_quoted, ext_quoted_escape, size_lf, data, data_cr, data_lf,
-        trailer_start, trailer_line, trailer_lf, last_lf, done, failed
+        size, size_ows, ext_pre_name, ext_name, ext_post_name, ext_pre_value, ext_value,
+        ext_quoted, ext_quoted_escape, ext_after_quoted, size_lf, data, data_cr, data_lf,
+        trailer_start, trailer_name, trailer_value, trailer_lf, last_lf, done, failed
     };
-    bool fail(int status, std::string_view reason);
+    std::size_t fail(int status, std::string_view reason, std::size_t consumed);
 
     state state_ = state::size;
     std::uint64_t chunk_left_ = 0;
     unsigned digits_ = 0;
+    std::size_t line_bytes_ = 0;  // of the current chunk-size line (extensions are bounded)
     std::uint64_t total_ = 0;
     std::size_t trailer_bytes_ = 0;
     parse_error err_;
