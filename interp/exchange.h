@@ -7,6 +7,7 @@
 // called. After finish() the exchange must not be used.
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -56,6 +57,20 @@ public:
     virtual int status_sent() const = 0;  // after finish() or start_stream()
     // Sends `path` as the body (buffered mode): the reactor uses sendfile.
     virtual bool send_file(const std::string& path, std::uint64_t offset, std::uint64_t length) = 0;
+
+    // Streaming with back-pressure. unsent(): response bytes queued but not yet
+    // taken by the kernel. flush(): hands the kernel what it takes now.
+    // when_drained(fn): fn runs once on the loop, from the loop (never inside
+    // this call), when unsent() falls to low_water or the client is gone.
+    // abort(): an error after the headers went out; the connection is closed
+    // without ending the body, so the client sees a truncated response.
+    static constexpr std::size_t high_water = 256 * 1024;
+    static constexpr std::size_t low_water = 64 * 1024;
+    virtual std::size_t unsent() const { return 0; }
+    virtual void flush() {}
+    virtual void when_drained(std::function<void()> fn) = 0;
+    virtual bool gone() const { return false; }
+    virtual void abort() = 0;
 };
 
 }  // namespace subhttpd::interp

@@ -122,4 +122,13 @@ void offload_exchange::finish(int status, std::string_view reason, const header_
     pending_.clear();
 }
 
+void offload_exchange::abort() {
+    if (finished_) {
+        return;
+    }
+    finished_ = true;
+    pending_.clear();
+    post([](exchange& real) { real.abort(); });
+}
+
 }  // namespace subhttpd::interp

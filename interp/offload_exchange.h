@@ -44,6 +44,8 @@ public:
     bool finished() const override { return finished_; }
     int status_sent() const override { return status_; }
     bool send_file(const std::string& path, std::uint64_t offset, std::uint64_t length) override;
+    void when_drained(std::function<void()> fn) override { fn(); }
+    void abort() override;
 
 private:
     struct step {

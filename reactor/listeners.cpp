@@ -80,7 +80,25 @@ int open_listener(const conf::listen_addr& addr, std::string& err) {
     return fd;
 }
 
-std::string listener_set::sync(evhttp* http, const std::vector<conf::listen_addr>& want) {
+namespace {
+
+void on_accept(evconnlistener*, evutil_socket_t fd, sockaddr* peer, int len, void* arg) noexcept {
+    try {
+        static_cast<http::front*>(arg)->adopt(fd, peer, static_cast<socklen_t>(len));
+    } catch (...) {
+        ::close(fd);
+    }
+}
+
+void on_accept_error(evconnlistener* l, void*) noexcept {
+    int err = EVUTIL_SOCKET_ERROR();
+    log::write(log::level::error, "listen", "", std::string("accept failed: ") + evutil_socket_error_to_string(err));
+    (void)l;
+}
+
+}  // namespace
+
+std::string listener_set::sync(http::front& front, const std::vector<conf::listen_addr>& want) {
     std::map<std::string, entry> next;
     std::vector<int> opened;
     std::string err;
@@ -115,16 +133,26 @@ std::string listener_set::sync(evhttp* http, const std::vector<conf::listen_addr
         }
         return err;
     }
-    // Commit: hand new sockets to evhttp, close the ones no longer wanted.
+    // Commit: accept on the new sockets, close the ones no longer wanted.
     for (auto& [text, e] : next) {
         if (open_.count(text) == 0) {
-            e.handle = evhttp_accept_socket_with_handle(http, e.fd);
+            e.handle = evconnlistener_new(front.base(), on_accept, &front, LEV_OPT_CLOSE_ON_FREE, -1, e.fd);
+            if (e.handle == nullptr) {
+                log::write(log::level::error, "listen", "", "cannot accept on " + text);
+                continue;
+            }
+            evconnlistener_set_error_cb(e.handle, on_accept_error);
+            if (paused_) {
+                evconnlistener_disable(e.handle);
+            }
             log::write(log::level::info, "listen", "", "opened " + text);
         }
     }
     for (auto& [text, e] : open_) {
         if (next.count(text) == 0) {
-            evhttp_del_accept_socket(http, e.handle);
+            if (e.handle != nullptr) {
+                evconnlistener_free(e.handle);
+            }
             if (e.owned && e.addr.type == conf::listen_addr::kind::unix_socket) {
                 ::unlink(e.addr.path.c_str());
             }
@@ -135,10 +163,10 @@ std::string listener_set::sync(evhttp* http, const std::vector<conf::listen_addr
     return "";
 }
 
-void listener_set::close_all(evhttp* http) {
+void listener_set::close_all() {
     for (auto& [text, e] : open_) {
-        if (http != nullptr && e.handle != nullptr) {
-            evhttp_del_accept_socket(http, e.handle);
+        if (e.handle != nullptr) {
+            evconnlistener_free(e.handle);
         }
         if (e.owned && e.addr.type == conf::listen_addr::kind::unix_socket) {
             ::unlink(e.addr.path.c_str());
@@ -156,11 +184,10 @@ void listener_set::pause(bool paused) {
         if (e.handle == nullptr) {
             continue;
         }
-        evconnlistener* l = evhttp_bound_socket_get_listener(e.handle);
         if (paused) {
-            evconnlistener_disable(l);
+            evconnlistener_disable(e.handle);
         } else {
-            evconnlistener_enable(l);
+            evconnlistener_enable(e.handle);
         }
     }
     log::write(log::level::notice, "listen", "", paused ? "max_connections reached: not accepting"

@@ -2,8 +2,6 @@
 
 #include <arpa/inet.h>
 #include <event2/event.h>
-#include <event2/http.h>
-#include <event2/keyvalq_struct.h>
 #include <event2/thread.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -26,11 +24,11 @@
 #include "hosts/route.h"
 #include "interp/dispatch.h"
 #include "interp/registry.h"
-#include "reactor/exchange_evhttp.h"
+#include "reactor/http/connection.h"
+#include "reactor/http/exchange.h"
 #include "reactor/listeners.h"
 #include "reactor/pool.h"
 #include "reactor/route_cache.h"
-#include "reactor/slow_clients.h"
 #include "reactor/status_page.h"
 #include "reactor/watcher.h"
 #include "reactor/dev.h"
@@ -42,7 +40,6 @@
 
 namespace subhttpd::reactor {
 namespace {
-constexpr std::size_t max_uri_bytes = 8190;  // Apache's LimitRequestLine
 double mono_now() {
     timespec ts{};
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -53,7 +50,7 @@ double mono_now() {
 struct server::impl {
     server_options opts;
     event_base* base = nullptr;
-    evhttp* http = nullptr;
+    std::unique_ptr<http::front> front;
     std::shared_ptr<const conf::config> cfg;
     std::uint64_t generation = 0;
     interp::registry reg;
@@ -66,9 +63,7 @@ struct server::impl {
     bool stopping = false;
     std::uint64_t requests = 0;
     double started = 0;
-    connection_table conns;
     route_cache routes;
-    std::unique_ptr<slow_clients> slow;
     std::unique_ptr<config_watcher> watcher;
     std::set<std::pair<std::string, std::string>> imported;  // (interpreter, entry) run once
     double last_reload = 0;
@@ -91,10 +86,8 @@ struct server::impl {
         if (stop_timer != nullptr) {
             event_free(stop_timer);
         }
-        listeners.close_all(http);
-        if (http != nullptr) {
-            evhttp_free(http);
-        }
+        listeners.close_all();
+        front.reset();
         if (base != nullptr) {
             event_base_free(base);
         }
@@ -114,18 +107,15 @@ struct server::impl {
     }
 
     void apply_limits(const conf::config& c) {
-        // evhttp's own cap answers 400 and drops the connection; below it the
-        // request is checked here and gets 414 / 431, as Apache and nginx answer.
-        evhttp_set_max_headers_size(http, static_cast<ev_ssize_t>(c.limits.max_header_bytes * 4 + max_uri_bytes * 2));
-        evhttp_set_max_body_size(http, static_cast<ev_ssize_t>(c.limits.max_body_bytes));
-        timeval tv{};
-        auto ms = c.limits.read_timeout.count();
-        tv.tv_sec = ms / 1000;
-        tv.tv_usec = (ms % 1000) * 1000;
-        evhttp_set_timeout_tv(http, &tv);
-        if (slow) {
-            slow->set_timeout_ms(static_cast<std::uint64_t>(ms));
-        }
+        http::settings hs;
+        hs.max_header_bytes = c.limits.max_header_bytes;
+        hs.max_body_bytes = c.limits.max_body_bytes;
+        hs.read_timeout_ms = static_cast<std::uint64_t>(c.limits.read_timeout.count());
+        hs.write_timeout_ms = static_cast<std::uint64_t>(c.limits.write_timeout.count());
+        hs.idle_timeout_ms = hs.read_timeout_ms;
+        hs.max_connections = c.limits.max_connections;
+        front->configure(hs);
+        listeners.pause(front->open() >= hs.max_connections);
     }
 
     // PythonImport entries of every site, each once per interpreter for the
@@ -149,7 +139,7 @@ struct server::impl {
 
     // Swaps in a new snapshot: listeners, limits, imports. Old requests keep theirs.
     std::string apply(std::shared_ptr<const conf::config> next) {
-        std::string err = listeners.sync(http, listen_addrs(*next));
+        std::string err = listeners.sync(*front, listen_addrs(*next));
         if (!err.empty()) {
             return err;
         }
@@ -193,7 +183,7 @@ struct server::impl {
         notify("READY=1");
     }
 
-    bool is_status_request(const evhttp_exchange& ex) const {
+    bool is_status_request(const http::http_exchange& ex) const {
         if (!cfg->server.status) {
             return false;
         }
@@ -202,7 +192,7 @@ struct server::impl {
         return path == *cfg->server.status;
     }
 
-    void serve_status(evhttp_exchange& ex) {
+    void serve_status(http::http_exchange& ex) {
         const std::string& ip = ex.peer().remote_ip;
         bool loopback = ip.rfind("127.", 0) == 0 || ip == "::1";
         if (!loopback) {
@@ -214,8 +204,8 @@ struct server::impl {
         f.now = static_cast<double>(time(nullptr));
         f.generation = generation;
         f.requests = requests;
-        f.open_connections = conns.open();
-        f.total_connections = conns.total();
+        f.open_connections = front->open();
+        f.total_connections = front->total();
         f.in_flight = disp->in_flight();
         f.pool_threads = cfg->server.pool_threads;
         f.pool_busy = exec->busy();
@@ -229,12 +219,7 @@ struct server::impl {
         f.interpreters = reg.snapshot();
         std::string_view t = ex.target();
         std::string_view query = t.find('?') == std::string_view::npos ? "" : t.substr(t.find('?') + 1);
-        std::string accept;
-        for (const auto& [k, v] : ex.request_headers()) {
-            if (strcasecmp(k.c_str(), "Accept") == 0) {
-                accept = v;
-            }
-        }
+        std::string_view accept = ex.field("Accept");
         status_format fmt = status_format::html;
         const char* type = "text/html; charset=utf-8";
         if (query == "metrics" || query.rfind("metrics&", 0) == 0) {
@@ -253,7 +238,7 @@ struct server::impl {
     void stop();
     void check_stopped();
 
-    void access_line(const evhttp_exchange& ex, int status, const std::string& interp, double t0,
+    void access_line(const http::http_exchange& ex, int status, const std::string& interp, double t0,
                      const std::string& user = "") {
         if (!log::access_enabled()) {
             return;
@@ -270,12 +255,8 @@ struct server::impl {
         localtime_r(&now, &lt);
         std::strftime(when, sizeof when, "%d/%b/%Y:%H:%M:%S %z", &lt);
         auto header = [&](const char* name) -> std::string {
-            for (const auto& [k, v] : ex.request_headers()) {
-                if (strcasecmp(k.c_str(), name) == 0) {
-                    return v;
-                }
-            }
-            return "-";
+            std::string_view v = ex.field(name);
+            return v.empty() ? std::string("-") : std::string(v);
         };
         long us = static_cast<long>((mono_now() - t0) * 1e6);
         std::string line = p.remote_ip + " - " + (user.empty() ? std::string("-") : user) + " [" + when + "] \"" +
@@ -287,27 +268,14 @@ struct server::impl {
         log::access(line);
     }
 
-    void handle(evhttp_request* req) {
+    void handle(std::unique_ptr<http::http_exchange> ex) {
         double t0 = mono_now();
         ++requests;
-        if (evhttp_connection* c = evhttp_request_get_connection(req)) {
-            slow->request_complete(c);
-        }
-        auto ex = std::make_unique<evhttp_exchange>(req, "http", conns);
         ex->set_started(t0);
-        if (!ex->has_host_header() && ex->protocol() == "HTTP/1.1") {
-            send_error(*ex, 400);
-            access_line(*ex, 400, "", t0);
-            return;
-        }
-        if (ex->target().size() > max_uri_bytes) {
-            send_error(*ex, 414);
-            access_line(*ex, 414, "", t0);
-            return;
-        }
-        if (ex->header_bytes() > cfg->limits.max_header_bytes) {
-            send_error(*ex, 431);
-            access_line(*ex, 431, "", t0);
+        if (ex->asterisk()) {
+            // OPTIONS *: the server's own capabilities (RFC 9110 9.3.7).
+            ex->finish(200, "OK", {{"Allow", "GET, HEAD, POST, PUT, DELETE, OPTIONS, PATCH"}});
+            access_line(*ex, 200, "", t0);
             return;
         }
         ex->apply_forwarded(cfg->server.trusted_proxies);
@@ -328,7 +296,7 @@ struct server::impl {
             access_line(*ex, status, "", t0);
             return;
         }
-        evhttp_exchange* raw = ex.get();
+        http::http_exchange* raw = ex.get();
         disp->start(std::move(snap), generation, std::move(r), std::move(ex),
                     [this, raw](const interp::outcome& o) {
                         double t0 = raw->started();
@@ -350,7 +318,8 @@ void server::impl::stop() {
     stopping = true;
     log::write(log::level::notice, "server", "", "stopping: no new connections; finishing requests in flight");
     notify("STOPPING=1");
-    listeners.close_all(http);
+    listeners.close_all();
+    front->stop();
     stop_deadline = mono_now() + static_cast<double>(cfg->server.shutdown_grace.count()) / 1000.0;
     check_stopped();
 }
@@ -381,18 +350,6 @@ void server::impl::check_stopped() {
 }
 
 namespace {
-
-void on_request(evhttp_request* req, void* arg) noexcept {
-    auto* s = static_cast<server::impl*>(arg);
-    try {
-        s->handle(req);
-    } catch (const std::exception& e) {
-        log::write(log::level::error, "server", "", std::string("request failed: ") + e.what());
-        evhttp_send_error(req, 500, nullptr);
-    } catch (...) {
-        evhttp_send_error(req, 500, nullptr);
-    }
-}
 
 void on_signal(evutil_socket_t sig, short, void* arg) noexcept {
     auto* s = static_cast<server::impl*>(arg);
@@ -444,14 +401,16 @@ std::string server::start() {
     evthread_use_pthreads();
     signal(SIGPIPE, SIG_IGN);
     s.base = event_base_new();
-    s.http = evhttp_new(s.base);
-    if (s.base == nullptr || s.http == nullptr) {
+    if (s.base == nullptr) {
         return "cannot create the event loop";
     }
-    evhttp_set_allowed_methods(s.http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT |
-                                           EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
-    evhttp_set_gencb(s.http, on_request, &s);
-    s.slow = std::make_unique<slow_clients>(s.http);
+    s.front = std::make_unique<http::front>(s.base, [&s](std::unique_ptr<http::http_exchange> ex) {
+        try {
+            s.handle(std::move(ex));
+        } catch (const std::exception& e) {
+            log::write(log::level::error, "server", "", std::string("request failed: ") + e.what());
+        }
+    });
 
     interp::runtime_settings rs;
     rs.python_exe = SUBHTTPD_PYTHON_EXE;
@@ -466,8 +425,8 @@ std::string server::start() {
     s.exec = std::make_unique<loop_executor>(s.base, threads, static_cast<std::size_t>(threads) * 16);
     s.disp = std::make_unique<interp::dispatcher>(s.reg, serve_default, *s.exec);
     s.listeners.inherit(s.opts.inherited_listeners);
-    s.conns.on_change([&s](std::size_t open) {
-        if (!s.stopping) {
+    s.front->on_change([&s](std::size_t open) {
+        if (!s.stopping && s.cfg) {
             s.listeners.pause(open >= s.cfg->limits.max_connections);
         }
     });

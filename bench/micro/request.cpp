@@ -45,6 +45,8 @@ private:
     si::header_list headers_;
     si::peer_info peer_;
     std::size_t written_ = 0;
+    void when_drained(std::function<void()> fn) override { fn(); }
+    void abort() override {}
 };
 
 struct fixture {

@@ -1,0 +1,93 @@
+#pragma once
+// http_exchange: interp::exchange over one request of a connection. The request
+// line and fields are views into the connection's buffer until the connection
+// closes; then the exchange keeps copies, so a job still holding it (offload,
+// a suspended coroutine, the access log) reads the same request. After the
+// connection is gone every response step is dropped and gone() is true.
+// Owned by whoever runs the request (the dispatcher); loop thread only.
+#include <event2/event.h>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "interp/exchange.h"
+#include "reactor/http/connection.h"
+#include "reactor/http/response.h"
+
+namespace subhttpd::reactor::http {
+
+class http_exchange final : public interp::exchange {
+public:
+    http_exchange(connection& c, std::string body);
+    ~http_exchange() override;
+    http_exchange(const http_exchange&) = delete;
+    http_exchange& operator=(const http_exchange&) = delete;
+
+    std::string_view method() const override { return method_; }
+    std::string_view target() const override { return target_; }
+    std::string_view protocol() const override { return minor_ == 0 ? "HTTP/1.0" : "HTTP/1.1"; }
+    std::string_view host() const override { return host_; }
+    const interp::header_list& request_headers() const override;
+    const interp::peer_info& peer() const override;
+
+    std::size_t body_remaining() const override { return body_.size() - body_pos_; }
+    std::size_t read_body(char* dst, std::size_t n) override;
+    std::size_t read_body_line(std::string& out, std::size_t limit) override;
+
+    void write(const char* data, std::size_t n) override;
+    std::size_t bytes_written() const override { return written_; }
+    void discard_output() override;
+    bool streaming() const override { return streaming_; }
+    void start_stream(int status, std::string_view reason, const interp::header_list& headers) override;
+    void finish(int status, std::string_view reason, const interp::header_list& headers) override;
+    bool finished() const override { return finished_; }
+    int status_sent() const override { return status_; }
+    bool send_file(const std::string& path, std::uint64_t offset, std::uint64_t length) override;
+
+    std::size_t unsent() const override;
+    void flush() override;
+    void when_drained(std::function<void()> fn) override;
+    bool gone() const override { return conn_ == nullptr; }
+    void abort() override;
+
+    // X-Forwarded-For / X-Forwarded-Proto become the peer's address and scheme,
+    // but only when the connection comes from one of `trusted` (IPs or CIDRs).
+    void apply_forwarded(const std::vector<std::string>& trusted);
+    bool asterisk() const { return asterisk_; }   // OPTIONS *
+    std::string_view field(std::string_view name) const;  // first field of that name ("" if none)
+    void set_started(double t) { started_ = t; }
+    double started() const { return started_; }
+
+    // The connection is closing: keep copies of the request, drop the link.
+    void detach();
+
+private:
+    void count_refused(int n);
+
+    connection* conn_;
+    event_base* base_;
+    std::string_view method_, target_, host_;
+    int minor_ = 1;
+    bool asterisk_ = false;
+    bool head_request_ = false;
+    std::string owned_;                  // the request's text after detach()
+    mutable bool headers_loaded_ = false;
+    mutable interp::header_list headers_;
+    mutable bool peer_loaded_ = false;
+    mutable interp::peer_info peer_;
+    std::string body_;
+    std::size_t body_pos_ = 0;
+
+    std::size_t written_ = 0;            // body bytes the application wrote
+    bool streaming_ = false;
+    bool finished_ = false;
+    bool no_body_ = false;               // streamed answer without a body
+    framing frame_ = framing::length;
+    std::uint64_t stream_left_ = 0;      // framing::length: bytes still allowed
+    int status_ = 0;
+    double started_ = 0;
+};
+
+}  // namespace subhttpd::reactor::http
