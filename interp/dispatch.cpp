@@ -80,14 +80,14 @@ public:
         ctx_.args = r.args;
         ctx_.debug = r.debug;
         ctx_.handler_name = r.at(conf::phase::content).wsgi.empty() ? "mod_python" : "wsgi-script";
-        if (ts_ != nullptr) {
-            ctx_.on_flush = [this] { start_streaming(); };
-        }
+        // req.write(flush=1) / req.flush(): the headers and what is written so
+        // far leave now (inline: the socket takes what it can at once).
+        ctx_.on_flush = [this] { start_streaming(); };
     }
 
     ~run_state() { release(); }
 
-    // Off the loop, a flush sends the headers and what is written so far.
+    // A flush sends the headers and what is written so far.
     void start_streaming() {
         exchange& ex = *ctx_.ex;
         if (ex.streaming() || ex.finished()) {
@@ -117,7 +117,7 @@ public:
             return 500;
         }
         if (p == conf::phase::content && !pr.wsgi.empty()) {
-            return run_wsgi(*last_in_, ctx_, pr, req, error_text_);
+            return run_wsgi(*last_in_, ctx_, pr, req, error_text_, pacing());
         }
         int code = code_ok;
         for (std::size_t i = 0;; ++i) {
@@ -228,6 +228,7 @@ public:
             }
             PyObject* done = PyTuple_GET_ITEM(r.get(), 0);
             PyObject* value = PyTuple_GET_ITEM(r.get(), 1);
+            awaiting_drain = PyTuple_GET_ITEM(r.get(), 2) == Py_True;
             if (done == Py_True) {
                 coro.reset();
                 return result_code(coro_handler, py::ref::borrow(value));
@@ -301,7 +302,11 @@ public:
             return;
         }
         if (ex.streaming()) {
-            ex.finish(status, "", {});  // too late to change the status: end the body
+            if (status == 500) {
+                ex.abort();  // the handler failed after its headers went out: a cut response, not a whole one
+            } else {
+                ex.finish(status, "", {});  // too late to change the status: end the body
+            }
             return;
         }
         ex.discard_output();
@@ -353,6 +358,10 @@ public:
 
     // Drops every Python reference this run holds, each in its own interpreter.
     void release() {
+        if (stream) {
+            enter_existing(*last_in_);
+            stream.reset();
+        }
         if (coro || awaiting) {
             enter_existing(*last_in_);
             if (coro) {
@@ -379,8 +388,21 @@ public:
         scope_.reset();
     }
 
+    // The handler timeout for WSGI calls on the loop (none off the loop).
+    wsgi_pacing pacing() {
+        wsgi_pacing p;
+        if (ts_ == nullptr && last_in_ != nullptr) {
+            p.wd = &sh_.wd;
+            p.in = last_in_;
+            p.ms = static_cast<std::uint64_t>(ctx_.route->handler_timeout.count());
+        }
+        return p;
+    }
+
     py::ref coro;       // the content handler's coroutine, while it runs
-    py::ref awaiting;   // the _Offload it waits for
+    py::ref awaiting;   // the _Offload or _Drain it waits for
+    bool awaiting_drain = false;
+    wsgi_stream_ptr stream;  // an inline WSGI answer waiting for the socket
     hosts::handler_entry coro_handler;
     std::string coro_dir;
 
@@ -681,7 +703,7 @@ public:
     }
 
 private:
-    enum class stage { pre, content, content_resume, post, finished };
+    enum class stage { pre, content, content_resume, stream_resume, post, finished };
 
     void start_offloaded() {
         // Interpreters are made on the loop thread, before the job leaves it.
@@ -810,8 +832,13 @@ private:
                         break;
                     }
                     if (!content.wsgi.empty()) {
+                        bool on_loop = states() == nullptr;
                         int code = run_wsgi(*rs_->last_interpreter(), rs_->ctx(), content, req,
-                                            rs_->error_text());
+                                            rs_->error_text(), rs_->pacing(), on_loop ? &rs_->stream : nullptr);
+                        if (code == wsgi_paused) {
+                            wait_for_socket();
+                            return;
+                        }
                         content_done(code);
                         break;
                     }
@@ -839,6 +866,18 @@ private:
                             return;
                         }
                     }
+                    content_done(code);
+                    break;
+                }
+                case stage::stream_resume: {
+                    rs_->resume_scope();
+                    int code = resume_wsgi(*rs_->last_interpreter(), rs_->ctx(), r.at(phase::content),
+                                           rs_->error_text(), rs_->pacing(), rs_->stream);
+                    if (code == wsgi_paused) {
+                        wait_for_socket();
+                        return;
+                    }
+                    st_ = stage::content;
                     content_done(code);
                     break;
                 }
@@ -948,11 +987,30 @@ private:
         out_.status = code;
     }
 
+    // An inline WSGI answer streams: the next block is pulled when the socket
+    // has room; the loop serves other connections meanwhile.
+    void wait_for_socket() {
+        st_ = stage::stream_resume;
+        rs_->leave_scope();
+        auto self = shared_from_this();
+        ex_->when_drained([self] { self->step(); });
+    }
+
     // The coroutine awaits an offload: run it on the pool, resume on the loop.
+    // Awaiting req.drain(), it resumes when the socket has room.
     void suspend() {
         st_ = stage::content_resume;
         rs_->leave_scope();
         auto self = shared_from_this();
+        if (rs_->awaiting_drain) {
+            ex_->when_drained([self] {
+                self->rs_->resume_scope();
+                self->rs_->drop_awaiting();
+                self->rs_->leave_scope();
+                self->step();
+            });
+            return;
+        }
         bool queued = sh_.exec.submit([self] {
             self->rs_->run_awaited_on_pool(pool_states);
             self->sh_.exec.post([self] {

@@ -433,8 +433,8 @@ PyObject* req_write(PyObject* o, PyObject* const* args, Py_ssize_t nargs, PyObje
         PyErr_SetString(PyExc_TypeError, "write() needs the data to write");
         return nullptr;
     }
-    // flush=1 (mod_python's default) streams when the request runs off the loop;
-    // inline, output leaves when the handler returns (the loop is busy until then).
+    // flush=1 (mod_python's default) sends the headers and the data at once
+    // (what the socket takes); flush=0 buffers until the handler returns.
     bool flush = true;
     if (nargs >= 2) {
         flush = PyObject_IsTrue(args[1]) != 0;
@@ -453,7 +453,17 @@ PyObject* req_write(PyObject* o, PyObject* const* args, Py_ssize_t nargs, PyObje
     if (!c.ex->streaming() && !(flush && c.on_flush) &&
         c.ex->bytes_written() + static_cast<std::size_t>(incoming) > max_buffered_response) {
         PyErr_Format(PyExc_IOError,
-                     "response too large to buffer (over %zu MB): stream it from a block with offload = true",
+                     "response too large to buffer (over %zu MB): write it with flush=1, or from a block with "
+                     "offload = true",
+                     max_buffered_response >> 20);
+        return nullptr;
+    }
+    if (c.ex->streaming() && c.ex->unsent() + static_cast<std::size_t>(incoming) > max_buffered_response) {
+        // On the loop a write cannot wait for a slow client; past this much
+        // unsent output the handler is told instead of the server growing.
+        PyErr_Format(PyExc_IOError,
+                     "response too large: over %zu MB not yet taken by the client (await req.drain() in an async "
+                     "handler, or offload = true)",
                      max_buffered_response >> 20);
         return nullptr;
     }

@@ -10,6 +10,7 @@
 // Content-Length: then it is streamed (chunked) from the first non-empty block.
 // Nothing here assumes the loop thread; the exchange is the only way out.
 #include "interp/wsgi.h"
+#include "interp/watchdog.h"
 
 #include <strings.h>
 
@@ -146,7 +147,7 @@ namespace {
 struct wsgi_response {
     request_ctx* ctx = nullptr;
     exchange* ex = nullptr;
-    bool may_stream = false;  // the app runs off the loop and this is not HEAD
+    bool may_stream = false;  // not HEAD: an iterable's blocks go out as they come
     bool headers_set = false;
     bool committed = false;   // status and headers are final (body data was produced)
     bool streaming = false;
@@ -182,7 +183,7 @@ struct wsgi_response {
 
     void commit(bool single) {
         committed = true;
-        if (may_stream && !single && content_length < 0) {
+        if (may_stream && !single) {
             streaming = true;
             ex->start_stream(status, reason, headers);
         }
@@ -917,36 +918,46 @@ bool emit_block(wsgi_response& resp, PyObject* block, bool single) {
     return false;
 }
 
-// Iterates the result into the response; false with a Python error set.
-bool drain(wsgi_state& ws, wsgi_response& resp, PyObject* result) {
-    if (PyList_CheckExact(result) || PyTuple_CheckExact(result)) {
-        Py_ssize_t n = PySequence_Fast_GET_SIZE(result);
-        for (Py_ssize_t i = 0; i < n; ++i) {
-            py::ref block = py::ref::borrow(PySequence_Fast_GET_ITEM(result, i));
-            if (!emit_block(resp, block.get(), n == 1)) {
-                return false;
-            }
-            n = PySequence_Fast_GET_SIZE(result);
+// Writes a list or tuple result (every block is there: buffered, with its
+// length); false with a Python error set.
+bool drain_sequence(wsgi_response& resp, PyObject* result) {
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(result);
+    for (Py_ssize_t i = 0; i < n; ++i) {
+        py::ref block = py::ref::borrow(PySequence_Fast_GET_ITEM(result, i));
+        if (!emit_block(resp, block.get(), true)) {
+            return false;
         }
-        return true;
+        n = PySequence_Fast_GET_SIZE(result);
     }
-    if (Py_TYPE(result) == reinterpret_cast<PyTypeObject*>(ws.file_wrapper.get()) && !resp.committed) {
-        int sent = send_wrapped_file(ws, resp, result);
-        if (sent != 0) {
-            return sent > 0;
-        }
-    }
-    py::ref it = py::ref::steal(PyObject_GetIter(result));
-    if (!it) {
-        return false;
-    }
+    return true;
+}
+
+enum class pulled { finished, paused, failed };
+
+// Pulls blocks from `it` into the response, each under the handler timeout.
+// Once the response streams from the loop (`may_pause`), it pauses after each
+// block so the loop serves other connections, and the job resumes it when the
+// socket has room (below low water). failed: a Python error is set.
+pulled pull(wsgi_response& resp, PyObject* it, const wsgi_pacing& pace, bool may_pause) {
     for (;;) {
-        py::ref block = py::ref::steal(PyIter_Next(it.get()));
+        if (pace.wd != nullptr) {
+            pace.wd->arm(*pace.in, pace.ms);
+        }
+        py::ref block = py::ref::steal(PyIter_Next(it));
+        if (pace.wd != nullptr) {
+            pace.wd->disarm();  // when it fired, its HandlerTimeout is the error raised
+        }
         if (!block) {
-            return !PyErr_Occurred();
+            return PyErr_Occurred() ? pulled::failed : pulled::finished;
         }
         if (!emit_block(resp, block.get(), false)) {
-            return false;
+            return pulled::failed;
+        }
+        if (resp.ex->gone()) {
+            return pulled::finished;  // nobody to send the rest to
+        }
+        if (may_pause && resp.streaming) {
+            return pulled::paused;
         }
     }
 }
@@ -981,7 +992,73 @@ bool close_result(wsgi_state& ws, PyObject* result) {
 
 }  // namespace
 
-int run_wsgi(interpreter& in, request_ctx& ctx, const hosts::phase_route& pr, PyObject*, std::string& error_text) {
+// An inline response still being pulled: what run_wsgi's frame held, kept
+// while the job waits for the socket. Dropped with the GIL held, in its
+// interpreter.
+struct wsgi_stream {
+    py::ref input;
+    py::ref sr;
+    py::ref result;
+    py::ref it;
+    wsgi_response resp;
+    std::string app;  // the route's wsgi text, for messages
+    ~wsgi_stream() {
+        if (input) {
+            reinterpret_cast<input_object*>(input.get())->ex = nullptr;
+        }
+        if (sr) {
+            reinterpret_cast<start_response_object*>(sr.get())->resp = nullptr;
+        }
+    }
+};
+
+void wsgi_stream_deleter::operator()(wsgi_stream* s) const { delete s; }
+
+namespace {
+
+// The iteration ended (ok) or failed: close() the result, end the response.
+// Returns the content phase's code.
+int end_result(wsgi_state& ws, interpreter& in, request_ctx& ctx, const hosts::phase_route& pr,
+               wsgi_response& resp, PyObject* result, bool ok, std::string& error_text) {
+    // close() is called whatever happened while iterating (PEP 3333); its
+    // own error is reported unless the iteration's comes first.
+    PyObject *t = nullptr, *v = nullptr, *tb = nullptr;
+    PyErr_Fetch(&t, &v, &tb);
+    bool closed = close_result(ws, result);
+    if (!ok) {
+        if (!closed) {
+            log::write(log::level::error, "wsgi", in.name(),
+                       "close() of " + pr.wsgi + " failed too:\n" + py::take_error_text());
+        }
+        PyErr_Restore(t, v, tb);
+    } else {
+        ok = closed;
+    }
+    if (ok && !resp.headers_set) {
+        PyErr_SetString(PyExc_AssertionError, "the application returned without calling start_response()");
+        ok = false;
+    }
+    if (!ok) {
+        error_text = take_app_error(&ws, in, ctx, pr, "WSGI app failed");
+        if (resp.streaming || resp.ex->streaming()) {
+            // The headers are out: the client must see a broken response, not
+            // a complete one (PEP 3333, RFC 9112 7.1: no last chunk).
+            ctx.status = resp.status;
+            resp.ex->abort();
+            return -2;
+        }
+        ctx.ex->discard_output();
+        return 500;
+    }
+    resp.finish();
+    ctx.status = resp.status;
+    return -2;  // DONE
+}
+
+}  // namespace
+
+int run_wsgi(interpreter& in, request_ctx& ctx, const hosts::phase_route& pr, PyObject*, std::string& error_text,
+             const wsgi_pacing& pace, wsgi_stream_ptr* paused) {
     wsgi_state* ws = state_for(in);
     if (ws == nullptr) {
         error_text = take_app_error(nullptr, in, ctx, pr, "cannot set up WSGI");
@@ -998,7 +1075,7 @@ int run_wsgi(interpreter& in, request_ctx& ctx, const hosts::phase_route& pr, Py
     wsgi_response resp;
     resp.ctx = &ctx;
     resp.ex = ctx.ex;
-    resp.may_stream = ctx.route->offload && ctx.ex->method() != "HEAD";
+    resp.may_stream = ctx.ex->method() != "HEAD";
 
     auto* input_tp = reinterpret_cast<PyTypeObject*>(ws->input_type.get());
     py::ref input = py::ref::steal(input_tp->tp_alloc(input_tp, 0));
@@ -1021,42 +1098,73 @@ int run_wsgi(interpreter& in, request_ctx& ctx, const hosts::phase_route& pr, Py
         return 500;
     }
     PyObject* call_args[] = {env.get(), sr.get()};
-    py::ref result = py::ref::steal(PyObject_Vectorcall(app.get(), call_args, 2, nullptr));
-    bool ok = static_cast<bool>(result);
-    if (ok) {
-        ok = drain(*ws, resp, result.get());
-        // close() is called whatever happened while iterating (PEP 3333); its
-        // own error is reported unless the iteration's comes first.
-        PyObject *t = nullptr, *v = nullptr, *tb = nullptr;
-        PyErr_Fetch(&t, &v, &tb);
-        bool closed = close_result(*ws, result.get());
-        if (!ok) {
-            if (!closed) {
-                log::write(log::level::error, "wsgi", in.name(),
-                           "close() of " + pr.wsgi + " failed too:\n" + py::take_error_text());
-            }
-            PyErr_Restore(t, v, tb);
-        } else {
-            ok = closed;
-        }
-        if (ok && !resp.headers_set) {
-            PyErr_SetString(PyExc_AssertionError, "the application returned without calling start_response()");
-            ok = false;
-        }
+    if (pace.wd != nullptr) {
+        pace.wd->arm(in, pace.ms);
     }
-    if (!ok) {
+    py::ref result = py::ref::steal(PyObject_Vectorcall(app.get(), call_args, 2, nullptr));
+    if (pace.wd != nullptr) {
+        pace.wd->disarm();
+    }
+    env.reset();
+    if (!result) {
         error_text = take_app_error(ws, in, ctx, pr, "WSGI app failed");
-        if (resp.streaming) {
-            ctx.ex->finish(resp.status, resp.reason, resp.headers);  // headers are out: end what we can
-            ctx.status = resp.status;
-            return -2;
-        }
         ctx.ex->discard_output();
         return 500;
     }
-    resp.finish();
-    ctx.status = resp.status;
-    return -2;  // DONE
+    bool ok = true;
+    PyObject* r = result.get();
+    if (PyList_CheckExact(r) || PyTuple_CheckExact(r)) {
+        ok = drain_sequence(resp, r);
+        return end_result(*ws, in, ctx, pr, resp, r, ok, error_text);
+    }
+    if (Py_TYPE(r) == reinterpret_cast<PyTypeObject*>(ws->file_wrapper.get()) && !resp.committed) {
+        int sent = send_wrapped_file(*ws, resp, r);
+        if (sent != 0) {
+            return end_result(*ws, in, ctx, pr, resp, r, sent > 0, error_text);
+        }
+    }
+    py::ref it = py::ref::steal(PyObject_GetIter(r));
+    if (!it) {
+        return end_result(*ws, in, ctx, pr, resp, r, false, error_text);
+    }
+    pulled p = pull(resp, it.get(), pace, paused != nullptr);
+    if (p != pulled::paused) {
+        return end_result(*ws, in, ctx, pr, resp, r, p == pulled::finished, error_text);
+    }
+    // The socket is the limit now: keep the iteration for the job to resume.
+    wsgi_stream_ptr st(new wsgi_stream);
+    st->resp = std::move(resp);
+    st->app = pr.wsgi;
+    guard.input = nullptr;
+    guard.sr->resp = &st->resp;
+    guard.sr = nullptr;
+    st->input = std::move(input);
+    st->sr = std::move(sr);
+    st->result = std::move(result);
+    st->it = std::move(it);
+    *paused = std::move(st);
+    return wsgi_paused;
+}
+
+int resume_wsgi(interpreter& in, request_ctx& ctx, const hosts::phase_route& pr, std::string& error_text,
+                const wsgi_pacing& pace, wsgi_stream_ptr& stream) {
+    wsgi_state* ws = state_for(in);
+    wsgi_stream& st = *stream;
+    st.resp.ctx = &ctx;
+    pulled p = ws == nullptr ? pulled::failed : pull(st.resp, st.it.get(), pace, true);
+    if (p == pulled::paused) {
+        return wsgi_paused;
+    }
+    if (ws == nullptr) {
+        PyErr_SetString(PyExc_RuntimeError, "WSGI state lost");
+        error_text = take_app_error(nullptr, in, ctx, pr, "WSGI app failed");
+        st.resp.ex->abort();
+        stream.reset();
+        return -2;
+    }
+    int code = end_result(*ws, in, ctx, pr, st.resp, st.result.get(), p == pulled::finished, error_text);
+    stream.reset();
+    return code;
 }
 
 }  // namespace subhttpd::interp

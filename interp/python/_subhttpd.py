@@ -622,25 +622,52 @@ class _Offload(object):
         return self.value
 
 
+class _Drain(object):
+    """What req.drain() returns: `await` it in an async handler to wait until
+    the client has taken most of what was written (the socket's unsent bytes
+    fell to the low-water mark), while the loop serves other requests. Off the
+    loop there is nothing to wait for: writes there block by themselves."""
+
+    __slots__ = ("done",)
+
+    def __init__(self):
+        self.done = False
+
+    def __await__(self):
+        if not self.done:
+            yield self
+        return None
+
+    def run(self):
+        self.done = True
+
+    def fail_busy(self):
+        self.done = True
+
+    def result(self):
+        self.done = True
+        return None
+
+
 def offload(fn, *args, **kwargs):
     """Runs fn(*args, **kwargs) on the worker pool; await the result."""
     return _Offload(fn, args, kwargs)
 
 
 def _coro_step(coro):
-    """Advances an async handler: (True, result) when it ends, or (False, the
-    _Offload it awaits)."""
+    """Advances an async handler: (True, result, False) when it ends, or (False,
+    the _Offload or _Drain it awaits, whether it is a _Drain)."""
     try:
         awaited = coro.send(None)
     except StopIteration as stop:
-        return (True, stop.value)
-    while not isinstance(awaited, _Offload):
+        return (True, stop.value, False)
+    while not isinstance(awaited, (_Offload, _Drain)):
         try:
             awaited = coro.throw(RuntimeError(
-                "an async handler can await subhttpd.offload(...) only, not %r" % (awaited,)))
+                "an async handler can await subhttpd.offload(...) or req.drain() only, not %r" % (awaited,)))
         except StopIteration as stop:
-            return (True, stop.value)
-    return (False, awaited)
+            return (True, stop.value, False)
+    return (False, awaited, isinstance(awaited, _Drain))
 
 
 def _run_coroutine(coro):

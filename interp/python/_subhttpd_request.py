@@ -350,7 +350,14 @@ def _req_auth_type(self):
     return self._auth_type_config() or None
 
 
+def _req_drain(self):
+    """Await it in an async handler: resumes once the client has taken most of
+    what the handler wrote (back-pressure for large streamed answers)."""
+    return _subhttpd._Drain()
+
+
 def _extend_request_type(t):
+    t.drain = _req_drain
     t.connection = property(_req_connection, doc="the client's connection")
     t.server = property(_req_server, doc="the site serving the request")
     t.get_basic_auth_pw = _req_get_basic_auth_pw

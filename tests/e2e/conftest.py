@@ -124,6 +124,51 @@ class Server(object):
     def post(self, path, body, **kw):
         return self.request("POST", path, body=body, **kw)
 
+    def exchange(self, method, path, host="localhost", timeout=30.0):
+        """One request on its own connection, read to the connection's end.
+        Returns (status, headers: dict of lower-case names, body bytes, complete):
+        complete is False when the server cut the body short (a chunked body
+        without its last chunk, or fewer bytes than Content-Length) -- how a
+        streamed response that failed midway must look."""
+        s = socket.create_connection(("127.0.0.1", self.port), timeout=timeout)
+        try:
+            s.sendall(("%s %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n" % (method, path, host)).encode())
+            data = b""
+            while True:
+                try:
+                    chunk = s.recv(65536)
+                except ConnectionResetError:
+                    break
+                if not chunk:
+                    break
+                data += chunk
+        finally:
+            s.close()
+        head, _, rest = data.partition(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        status = int(lines[0].split()[1]) if lines and len(lines[0].split()) > 1 else 0
+        headers = {}
+        for line in lines[1:]:
+            k, _, v = line.partition(":")
+            headers[k.strip().lower()] = v.strip()
+        if headers.get("transfer-encoding") == "chunked":
+            body, complete = b"", False
+            while True:
+                size_line, sep, rest = rest.partition(b"\r\n")
+                if not sep:
+                    break
+                n = int(size_line.split(b";")[0] or b"0", 16)
+                if n == 0:
+                    complete = rest.startswith(b"\r\n")
+                    break
+                body += rest[:n]
+                rest = rest[n + 2:]
+            return status, headers, body, complete
+        if "content-length" in headers:
+            n = int(headers["content-length"])
+            return status, headers, rest[:n], len(rest) >= n
+        return status, headers, rest, True
+
     def wait_for(self, predicate, timeout=10.0, interval=0.05):
         """Polls `predicate` (bounded) until it returns something true."""
         deadline = time.time() + timeout
