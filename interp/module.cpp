@@ -48,9 +48,9 @@ bool alive(request_object* self) {
     return true;
 }
 
-PyObject* make_table(PyTypeObject* type, const header_list& items) {
+PyObject* make_table(PyTypeObject* type, const header_list& items, bool response_headers = false) {
     module_state* st = state_of_type(type);
-    py::ref t = py::ref::steal(PyObject_CallNoArgs(st->table_type));
+    py::ref t = py::ref::steal(PyObject_CallNoArgs(response_headers ? st->header_table_type : st->table_type));
     if (!t) {
         return nullptr;
     }
@@ -60,8 +60,11 @@ PyObject* make_table(PyTypeObject* type, const header_list& items) {
     }
     Py_ssize_t i = 0;
     for (const auto& [k, v] : items) {
-        py::ref ks = py::ref::steal(py::str(k));
-        py::ref vs = py::ref::steal(py::str(v));
+        // Response header text is Latin-1 on the wire (one byte a code point).
+        py::ref ks = py::ref::steal(response_headers ? PyUnicode_DecodeLatin1(k.data(), static_cast<Py_ssize_t>(k.size()), nullptr)
+                                                     : py::str(k));
+        py::ref vs = py::ref::steal(response_headers ? PyUnicode_DecodeLatin1(v.data(), static_cast<Py_ssize_t>(v.size()), nullptr)
+                                                     : py::str(v));
         if (!ks || !vs) {
             return nullptr;
         }
@@ -88,6 +91,7 @@ bool read_table(PyTypeObject* type, PyObject* table, header_list& out) {
         return false;
     }
     out.clear();
+    bool latin1 = PyObject_TypeCheck(table, reinterpret_cast<PyTypeObject*>(st->header_table_type));
     Py_ssize_t n = PySequence_Fast_GET_SIZE(seq.get());
     out.reserve(static_cast<std::size_t>(n));
     for (Py_ssize_t i = 0; i < n; ++i) {
@@ -97,7 +101,15 @@ bool read_table(PyTypeObject* type, PyObject* table, header_list& out) {
             return false;
         }
         std::string k, v;
-        if (!py::to_string(PyTuple_GET_ITEM(pair, 0), k) || !py::to_string(PyTuple_GET_ITEM(pair, 1), v)) {
+        if (latin1) {
+            py::ref kb = py::ref::steal(PyUnicode_AsLatin1String(PyTuple_GET_ITEM(pair, 0)));
+            py::ref vb = py::ref::steal(kb ? PyUnicode_AsLatin1String(PyTuple_GET_ITEM(pair, 1)) : nullptr);
+            if (!kb || !vb) {
+                return false;
+            }
+            k.assign(PyBytes_AS_STRING(kb.get()), static_cast<std::size_t>(PyBytes_GET_SIZE(kb.get())));
+            v.assign(PyBytes_AS_STRING(vb.get()), static_cast<std::size_t>(PyBytes_GET_SIZE(vb.get())));
+        } else if (!py::to_string(PyTuple_GET_ITEM(pair, 0), k) || !py::to_string(PyTuple_GET_ITEM(pair, 1), v)) {
             return false;
         }
         out.emplace_back(std::move(k), std::move(v));
@@ -351,7 +363,7 @@ PyObject* get_table(PyObject* o, void* closure) {
             case table_id::notes: src = &c.notes; break;
             case table_id::subprocess_env: src = &c.subprocess_env; break;
         }
-        *slot = make_table(Py_TYPE(o), *src);
+        *slot = make_table(Py_TYPE(o), *src, id == table_id::headers_out || id == table_id::err_headers_out);
         if (*slot == nullptr) {
             return nullptr;
         }
@@ -988,8 +1000,9 @@ int module_exec(PyObject* m) {
         return -1;
     }
     st->table_type = PyObject_GetAttrString(st->runtime, "table");
+    st->header_table_type = PyObject_GetAttrString(st->runtime, "header_table");
     st->server_return = PyObject_GetAttrString(st->runtime, "SERVER_RETURN");
-    if (st->table_type == nullptr || st->server_return == nullptr) {
+    if (st->table_type == nullptr || st->header_table_type == nullptr || st->server_return == nullptr) {
         return -1;
     }
     st->request_type = reinterpret_cast<PyTypeObject*>(PyType_FromModuleAndSpec(m, &req_spec, nullptr));
@@ -1025,6 +1038,7 @@ int module_traverse(PyObject* m, visitproc visit, void* arg) {
     Py_VISIT(st->request_type);
     Py_VISIT(st->runtime);
     Py_VISIT(st->table_type);
+    Py_VISIT(st->header_table_type);
     Py_VISIT(st->server_return);
     Py_VISIT(st->interp_name);
     if (st->wsgi != nullptr) {
@@ -1040,6 +1054,7 @@ int module_clear(PyObject* m) {
     Py_CLEAR(st->request_type);
     Py_CLEAR(st->runtime);
     Py_CLEAR(st->table_type);
+    Py_CLEAR(st->header_table_type);
     Py_CLEAR(st->server_return);
     Py_CLEAR(st->interp_name);
     Py_CLEAR(st->str_items);

@@ -19,6 +19,7 @@ struct module_state {
     PyTypeObject* request_type;
     PyObject* runtime;        // the `_subhttpd` module of this interpreter
     PyObject* table_type;     // _subhttpd.table
+    PyObject* header_table_type;  // _subhttpd.header_table: headers_out, err_headers_out
     PyObject* server_return;  // _subhttpd.SERVER_RETURN
     PyObject* interp_name;    // str
     PyObject* str_items;      // "_items", interned

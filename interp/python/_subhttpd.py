@@ -296,6 +296,43 @@ _native = None          # this interpreter's `subhttpd` module
 _exit_hooks_run = False
 
 
+
+_TCHARS = frozenset("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+
+
+class header_table(table):
+    """A table of response header fields (req.headers_out, err_headers_out):
+    what would corrupt the response is refused where it is set, with
+    ValueError -- a name that is not an HTTP token, a value with CR, LF or
+    NUL, or one that is not Latin-1 (HTTP field values are bytes; encode
+    other text first, e.g. RFC 8187 for Content-Disposition)."""
+
+    __slots__ = ()
+
+    @staticmethod
+    def _key(k):
+        if isinstance(k, bytes):
+            k = k.decode("latin-1")
+        if not isinstance(k, str):
+            raise TypeError("header names must be strings")
+        if not k or not _TCHARS.issuperset(k):
+            raise ValueError("invalid header name %r: an HTTP token is required (no spaces, CR, LF, NUL or ':')" % (k,))
+        return k
+
+    @staticmethod
+    def _val(v):
+        if isinstance(v, bytes):
+            v = v.decode("latin-1")
+        elif not isinstance(v, str):
+            v = str(v)
+        if "\n" in v or "\r" in v or "\0" in v:
+            raise ValueError("header values may not contain CR, LF or NUL: %r" % (v,))
+        try:
+            v.encode("latin-1")
+        except UnicodeEncodeError:
+            raise ValueError("header value %r is not Latin-1: encode it first" % (v,)) from None
+        return v
+
 class _LogStream(object):
     """sys.stdout / sys.stderr of an interpreter: whole lines into the error log."""
 

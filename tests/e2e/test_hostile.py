@@ -38,6 +38,23 @@ TREE = {
                 raise KeyboardInterrupt()
             if a == "wrongtype":
                 return "OK"
+            if a == "headers":
+                refused = []
+                for name, value in (("X-Ok\\r\\nInjected", "1"), ("X-Bad", "a\\r\\nInjected: 1"),
+                                    ("X-Nul", "a\\x00b"), ("X Space", "1"), ("X-Uni", "caf\\u00e9 \\u2603")):
+                    for how in ("set", "add", "err"):
+                        try:
+                            if how == "set":
+                                req.headers_out[name] = value
+                            elif how == "add":
+                                req.headers_out.add(name, value)
+                            else:
+                                req.err_headers_out[name] = value
+                        except ValueError:
+                            refused.append(how)
+                req.headers_out["X-Latin"] = "caf\\u00e9"
+                req.write("refused %d" % len(refused), 0)
+                return apache.OK
             if a == "keep":
                 kept.append(req)
                 req.write("kept")
@@ -248,6 +265,15 @@ def test_misbehaving_handlers(make_server):
     r = srv.get("/?late", host="h.test")
     assert r.status == 500 and b"writing after return" not in r.body
     assert "request is finished" in srv.log()
+
+
+def test_response_header_injection_is_refused_at_the_api(make_server):
+    srv = make_server(dict(TREE))
+    status, headers, body, complete = srv.exchange("GET", "/?headers", host="h.test")
+    assert status == 200 and complete, srv.log()[-3000:]
+    assert body == b"refused 15"  # five bad fields, each refused by set, add and err_headers_out
+    assert "injected" not in headers and "x-bad" not in headers and "x-nul" not in headers
+    assert headers["x-latin"] == "caf\xe9"  # Latin-1 text goes out as its bytes
 
 
 def test_huge_write_is_refused_not_buffered(make_server):
