@@ -56,6 +56,8 @@ public:
     virtual bool finished() const = 0;
     virtual int status_sent() const = 0;  // after finish() or start_stream()
     // Sends `path` as the body (buffered mode): the reactor uses sendfile.
+    // write() and send_file() calls may be interleaved; the body is their output
+    // in call order (multipart/byteranges relies on it).
     virtual bool send_file(const std::string& path, std::uint64_t offset, std::uint64_t length) = 0;
 
     // Streaming with back-pressure. unsent(): response bytes queued but not yet

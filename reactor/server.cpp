@@ -36,7 +36,7 @@
 #ifdef SUBHTTPD_HAVE_SYSTEMD
 #include <systemd/sd-daemon.h>
 #endif
-#include "reactor/static_files.h"
+#include "reactor/http/static_files.h"
 
 namespace subhttpd::reactor {
 namespace {

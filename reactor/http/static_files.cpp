@@ -1,4 +1,4 @@
-#include "reactor/static_files.h"
+#include "reactor/http/static_files.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -8,13 +8,15 @@
 
 #include <cctype>
 #include <cerrno>
-#include <ctime>
+#include <cstdio>
 #include <fstream>
-#include <mutex>
+#include <optional>
+#include <random>
 #include <sstream>
 #include <unordered_map>
 
 #include "common/http_status.h"
+#include "reactor/http/static_rules.h"
 
 namespace subhttpd::reactor {
 namespace {
@@ -52,30 +54,64 @@ const types_map& types() {
     return m;
 }
 
-std::string http_date(time_t t) {
-    tm g{};
-    gmtime_r(&t, &g);
-    char buf[64];
-    std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &g);
+// Every value of request field `name`, joined with ", " as a list field is;
+// nullopt when the field is absent.
+std::optional<std::string> field(const interp::header_list& h, const char* name) {
+    std::optional<std::string> out;
+    for (const auto& [k, v] : h) {
+        if (strcasecmp(k.c_str(), name) == 0) {
+            if (out) {
+                *out += ", ";
+                *out += v;
+            } else {
+                out = v;
+            }
+        }
+    }
+    return out;
+}
+
+http::file_conditions read_conditions(const interp::header_list& h) {
+    http::file_conditions c;
+    c.if_match = field(h, "If-Match");
+    c.if_unmodified_since = field(h, "If-Unmodified-Since");
+    c.if_none_match = field(h, "If-None-Match");
+    c.if_modified_since = field(h, "If-Modified-Since");
+    c.if_range = field(h, "If-Range");
+    c.range = field(h, "Range");
+    return c;
+}
+
+// A multipart boundary no file is likely to contain: 20 random digits (nginx's
+// boundaries are 20 digits too, from a counter).
+std::string next_boundary() {
+    static thread_local std::mt19937_64 gen{std::random_device{}()};
+    char buf[24];
+    std::snprintf(buf, sizeof buf, "%020llu", static_cast<unsigned long long>(gen() % 10000000000000000000ull));
     return buf;
 }
 
-time_t parse_http_date(const std::string& s) {
-    tm t{};
-    const char* end = strptime(s.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &t);
-    if (end == nullptr) {
-        return -1;
+// The body of a 206: one range as is, several as multipart/byteranges with the
+// framing written around the file slices (the exchange keeps call order).
+bool send_ranges(interp::exchange& ex, const std::string& filename, const std::vector<http::byte_range>& ranges,
+                 std::uint64_t size, const std::string& type, interp::header_list& headers) {
+    if (ranges.size() == 1) {
+        headers.emplace_back("Content-Type", type);
+        headers.emplace_back("Content-Range", http::content_range(ranges[0], size));
+        return ex.send_file(filename, ranges[0].first, ranges[0].length());
     }
-    return timegm(&t);
-}
-
-std::string find_header(const interp::header_list& h, const char* name) {
-    for (const auto& [k, v] : h) {
-        if (strcasecmp(k.c_str(), name) == 0) {
-            return v;
+    std::string boundary = next_boundary();
+    headers.emplace_back("Content-Type", http::multipart_content_type(boundary));
+    for (const auto& r : ranges) {
+        std::string head = http::multipart_part_head(boundary, type, r, size);
+        ex.write(head.data(), head.size());
+        if (!ex.send_file(filename, r.first, r.length())) {
+            return false;
         }
     }
-    return "";
+    std::string tail = http::multipart_tail(boundary);
+    ex.write(tail.data(), tail.size());
+    return true;
 }
 
 }  // namespace
@@ -150,23 +186,45 @@ int serve_default(interp::exchange& ex, const hosts::route& r, const std::string
         send_error(ex, st);
         return st;
     }
-    interp::header_list headers;
-    headers.emplace_back("Content-Type", mime_type(filename));
-    headers.emplace_back("Last-Modified", http_date(sb.st_mtime));
-    std::string ims = find_header(ex.request_headers(), "If-Modified-Since");
-    if (!ims.empty()) {
-        time_t t = parse_http_date(ims);
-        if (t >= 0 && sb.st_mtime <= t) {
-            ex.finish(304, "Not Modified", headers);
+    auto size = static_cast<std::uint64_t>(sb.st_size);
+    std::string etag = http::make_etag(sb.st_mtime, size);
+    std::string last_modified = http::format_http_date(sb.st_mtime);
+    http::file_plan plan = http::plan_file_response(read_conditions(ex.request_headers()),
+                                                    {etag, static_cast<std::int64_t>(sb.st_mtime), size});
+    switch (plan.status) {
+        case 412:
+            send_error(ex, 412);
+            return 412;
+        case 416:
+            send_error(ex, 416, {{"Content-Range", http::unsatisfied_range(size)}});
+            return 416;
+        case 304:
+            ex.finish(304, "Not Modified", {{"Last-Modified", last_modified}, {"ETag", etag}});
             return 304;
+        default:
+            break;
+    }
+    std::string type = mime_type(filename);
+    interp::header_list headers;
+    if (plan.status == 206) {
+        if (!send_ranges(ex, filename, plan.ranges, size, type, headers)) {
+            send_error(ex, 403);
+            return 403;
+        }
+    } else {
+        headers.emplace_back("Content-Type", type);
+        if (size > 0 && !ex.send_file(filename, 0, size)) {
+            send_error(ex, 403);
+            return 403;
         }
     }
-    if (sb.st_size > 0 && !ex.send_file(filename, 0, static_cast<std::uint64_t>(sb.st_size))) {
-        send_error(ex, 403);
-        return 403;
+    headers.emplace_back("Last-Modified", last_modified);
+    headers.emplace_back("ETag", etag);
+    if (plan.status == 200) {
+        headers.emplace_back("Accept-Ranges", "bytes");
     }
-    ex.finish(200, "OK", headers);
-    return 200;
+    ex.finish(plan.status, http_reason(plan.status), headers);
+    return plan.status;
 }
 
 }  // namespace subhttpd::reactor

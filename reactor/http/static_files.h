@@ -1,8 +1,10 @@
 #pragma once
-// static_files: answers GET/HEAD for a file inside a document root, with its
-// MIME type, Last-Modified / If-Modified-Since and zero-copy sending. The route
-// has already proved the file is inside the root; this re-checks it is a regular
-// file at open time. Loop thread only.
+// static_files: answers GET/HEAD for a file inside a document root as nginx
+// does: MIME type, Last-Modified and ETag, conditional requests (304/412), byte
+// ranges (206, multipart/byteranges, 416, If-Range), zero-copy sending through
+// the exchange. The decisions live in static_rules.h. The route has already
+// proved the file is inside the root; this re-checks it is a regular file at
+// open time. Loop thread only.
 #include <string>
 
 #include "hosts/route.h"
