@@ -1,5 +1,7 @@
 #include "interp/offload_exchange.h"
 
+#include <chrono>
+
 namespace subhttpd::interp {
 
 offload_exchange::offload_exchange(exchange& real, executor& exec, std::shared_ptr<response_sink> sink)
@@ -44,13 +46,50 @@ void offload_exchange::post(std::function<void(exchange&)> fn) {
     });
 }
 
+// Pool thread: blocks while the client is behind by more than high_water.
+void offload_exchange::wait_for_room() {
+    std::unique_lock<std::mutex> lk(sink_->m);
+    while (sink_->backlog >= high_water && !sink_->abandoned.load()) {
+        sink_->cv.wait_for(lk, std::chrono::milliseconds(100));
+    }
+}
+
+// Posts one streamed step of `n` bytes; its bytes count in the backlog until
+// the loop has handed them to the kernel (down to low water) or the client is gone.
+void offload_exchange::post_streamed(std::size_t n, std::function<void(exchange&)> fn) {
+    wait_for_room();
+    {
+        std::lock_guard<std::mutex> lk(sink_->m);
+        sink_->backlog += n;
+    }
+    std::shared_ptr<response_sink> sink = sink_;
+    auto ack = [sink, n] {
+        std::lock_guard<std::mutex> lk(sink->m);
+        sink->backlog -= n < sink->backlog ? n : sink->backlog;
+        sink->cv.notify_all();
+    };
+    exec_.post([sink, fn = std::move(fn), ack] {
+        if (sink->abandoned.load() || sink->real == nullptr) {
+            ack();
+            return;
+        }
+        exchange& ex = *sink->real;
+        fn(ex);
+        if (ex.unsent() <= low_water || ex.gone()) {
+            ack();
+        } else {
+            ex.when_drained(ack);
+        }
+    });
+}
+
 void offload_exchange::write(const char* data, std::size_t n) {
     if (n == 0 || finished_) {
         return;
     }
     written_ += n;
     if (streaming_) {
-        post([chunk = std::string(data, n)](exchange& ex) { ex.write(chunk.data(), chunk.size()); });
+        post_streamed(n, [chunk = std::string(data, n)](exchange& ex) { ex.write(chunk.data(), chunk.size()); });
         return;
     }
     if (pending_.empty() || pending_.back().is_file) {
@@ -75,7 +114,8 @@ bool offload_exchange::send_file(const std::string& path, std::uint64_t offset, 
     written_ += length;
     step s{path, true, offset, length};
     if (streaming_) {
-        post([s](exchange& ex) { ex.send_file(s.data, s.offset, s.length); });
+        post_streamed(static_cast<std::size_t>(length),
+                      [s](exchange& ex) { ex.send_file(s.data, s.offset, s.length); });
     } else {
         pending_.push_back(std::move(s));
     }

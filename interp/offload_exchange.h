@@ -6,6 +6,8 @@
 // timeout answered for it, or the client went away) later steps are dropped.
 // Pool thread: every method but the constructor and abandon().
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <memory>
 #include <string>
 
@@ -15,9 +17,15 @@
 namespace subhttpd::interp {
 
 // Shared by the pool side and the loop side of one offloaded request.
+// Back-pressure: `backlog` counts streamed bytes posted to the loop that the
+// client has not yet taken (down to the low-water mark); a pool writer waits
+// while it is above exchange::high_water.
 struct response_sink {
     exchange* real = nullptr;        // loop thread only
     std::atomic<bool> abandoned{false};
+    std::mutex m;
+    std::condition_variable cv;
+    std::size_t backlog = 0;         // guarded by m
 };
 
 class offload_exchange final : public exchange {
@@ -55,6 +63,8 @@ private:
         std::uint64_t length = 0;
     };
     void post(std::function<void(exchange&)> fn);
+    void wait_for_room();
+    void post_streamed(std::size_t n, std::function<void(exchange&)> fn);
 
     std::string method_, target_, protocol_, host_;
     header_list headers_;

@@ -526,10 +526,8 @@ bool connection::flush() {
         writing_ = false;
         event_del(write_ev_);
     }
-    if (drain_waiter_) {
-        auto fn = std::move(drain_waiter_);
-        drain_waiter_ = nullptr;
-        fn();
+    if (!drain_waiters_.empty()) {
+        run_drain_waiters();
         if (fd_ < 0) {
             return false;
         }
@@ -562,10 +560,8 @@ void connection::finish_close() {
 
 void connection::write_ready() {
     flush();
-    if (fd_ >= 0 && drain_waiter_ && evbuffer_get_length(out_) <= interp::exchange::low_water) {
-        auto fn = std::move(drain_waiter_);
-        drain_waiter_ = nullptr;
-        fn();
+    if (fd_ >= 0 && !drain_waiters_.empty() && evbuffer_get_length(out_) <= interp::exchange::low_water) {
+        run_drain_waiters();
     }
     if (fd_ >= 0 && writing_ && front_.config().write_timeout_ms > 0) {
         set_deadline(last_progress_ + static_cast<double>(front_.config().write_timeout_ms) / 1000.0);
@@ -614,7 +610,15 @@ void connection::timer_fired() {
     }
 }
 
-void connection::set_drain_waiter(std::function<void()> fn) { drain_waiter_ = std::move(fn); }
+void connection::add_drain_waiter(std::function<void()> fn) { drain_waiters_.push_back(std::move(fn)); }
+
+void connection::run_drain_waiters() {
+    std::vector<std::function<void()>> now;
+    now.swap(drain_waiters_);
+    for (auto& fn : now) {
+        fn();
+    }
+}
 
 void connection::expect_stream() {}
 
@@ -661,10 +665,15 @@ void connection::close() {
     ::close(fd_);
     fd_ = -1;
     front_.closed(this);
-    if (drain_waiter_) {
-        // The writer waiting for room learns that the client is gone, from the loop.
-        auto* fn = new std::function<void()>(std::move(drain_waiter_));
-        drain_waiter_ = nullptr;
+    if (!drain_waiters_.empty()) {
+        // The writers waiting for room learn that the client is gone, from the loop.
+        auto waiters = std::make_shared<std::vector<std::function<void()>>>();
+        waiters->swap(drain_waiters_);
+        auto* fn = new std::function<void()>([waiters] {
+            for (auto& w : *waiters) {
+                w();
+            }
+        });
         timeval zero{0, 0};
         event_base_once(
             front_.base(), -1, EV_TIMEOUT,

@@ -16,6 +16,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "interp/exchange.h"
 #include "reactor/http/parser.h"
@@ -57,7 +58,8 @@ public:
     bool flush();
     void close_after_output();      // last response queued: close once it is sent
     void abort();                   // close now, dropping anything unsent
-    void set_drain_waiter(std::function<void()> fn);
+    void add_drain_waiter(std::function<void()> fn);
+    void run_drain_waiters();
     void exchange_done(http_exchange* ex);  // the exchange is being destroyed
     void expect_stream();           // a streamed response: output may grow
     bool closed() const { return fd_ < 0; }
@@ -125,7 +127,7 @@ private:
     evbuffer* body_ev_ = nullptr; // buffered body once a file part is added
     bool body_ev_used_ = false;
     evbuffer* out_ = nullptr;     // bytes for the socket
-    std::function<void()> drain_waiter_;
+    std::vector<std::function<void()>> drain_waiters_;  // run when unsent falls to low water
     double last_progress_ = 0;
 };
 

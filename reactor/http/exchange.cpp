@@ -483,7 +483,7 @@ void http_exchange::flush() {
 
 void http_exchange::when_drained(std::function<void()> fn) {
     if (conn_ != nullptr && unsent() > low_water) {
-        conn_->set_drain_waiter(std::move(fn));
+        conn_->add_drain_waiter(std::move(fn));
         return;
     }
     // Room already (or nobody to write to): run it from the loop, not from here.
