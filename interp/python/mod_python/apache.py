@@ -55,8 +55,23 @@ def register_cleanup(callable, data=None):
     atexit.register(callable, data)
 
 
-def interpreter():
-    return _native.interpreter_name() if _native is not None else "main_interpreter"
+class _InterpreterName(str):
+    """apache.interpreter: this interpreter's name, a str as in mod_python 3.5.
+    Calling it (`apache.interpreter()`, an older subhttpd spelling) gives the
+    same name."""
+
+    def __call__(self):
+        return str(self)
+
+
+def _interpreter_name():
+    try:
+        return _native.interpreter_name() if _native is not None else "main_interpreter"
+    except Exception:
+        return "main_interpreter"
+
+
+interpreter = _InterpreterName(_interpreter_name())
 
 
 def exists_config_define(name):
@@ -87,7 +102,7 @@ def config_tree():
     return []
 
 
-main_server = None  # no Apache server_rec; use req.server
+main_server = _subhttpd.main_server  # the process-wide server; req.server is the site
 
 
 # ---- constants mod_python's apache module defines, kept for source compatibility
