@@ -53,6 +53,16 @@ handler = "tests::counter"
 options = { session = "MemorySession" }
 
 [[site.directory]]
+path = "hold"
+handler = "tests::hold"
+offload = true
+
+[[site.directory]]
+path = "peek"
+handler = "tests::peek"
+offload = true
+
+[[site.directory]]
 path = "cookie"
 handler = "tests::Cookie_Cookie"
 
@@ -105,6 +115,27 @@ def counter(req):
     req.content_type = "application/json"
     req.write(json.dumps({"n": s["n"], "new": s.is_new(), "kind": type(s).__name__,
                           "same": req.get_session() is s, "id": s.id()}))
+    return apache.OK
+
+
+def hold(req):
+    """Holds the session until the test creates the gate file."""
+    import os, time
+    s = req.get_session()
+    folder = req.headers_in["X-Dir"]
+    open(os.path.join(folder, "holding"), "w").close()
+    for _ in range(400):
+        if os.path.exists(os.path.join(folder, "gate")):
+            break
+        time.sleep(0.05)
+    s["by"] = "hold"
+    s.save()
+    req.write("held")
+    return apache.OK
+
+
+def peek(req):
+    req.write(str(req.get_session().get("by")))
     return apache.OK
 
 
@@ -177,7 +208,7 @@ FILES = {
                                 'os.environ["QUERY_STRING"])\n',
     "htdocs/th": None,
 }
-for _d in ("sess", "sess2", "counter", "memcounter", "cookie", "fs", "misc"):
+for _d in ("sess", "sess2", "counter", "memcounter", "cookie", "fs", "misc", "hold", "peek"):
     FILES["htdocs/%s/tests.py" % _d] = TESTS_PY
 
 
@@ -292,6 +323,32 @@ def test_req_get_session_kept_across_requests(srv, path):
         r = get(srv, path, headers={"Cookie": cookie})
         assert r.json()["n"] == n and not r.json()["new"] and r.json()["id"] == first["id"]
     assert first["kind"] == ("FileSession" if path == "/counter/x" else "MemorySession")
+
+
+def test_a_session_is_locked_while_a_request_holds_it(srv, tmp_path):
+    import threading
+    r = get(srv, "/counter/x")
+    cookie = r.headers["Set-Cookie"].split(";")[0]
+    folder = str(tmp_path / "gates")
+    os.makedirs(folder)
+    hdrs = {"Cookie": cookie, "X-Dir": folder}
+    results = {}
+
+    def fetch(name, path):
+        results[name] = get(srv, path, headers=hdrs)
+
+    first = threading.Thread(target=fetch, args=("hold", "/hold/x"))
+    first.start()
+    assert srv.wait_for(lambda: os.path.exists(os.path.join(folder, "holding")), timeout=20)
+    second = threading.Thread(target=fetch, args=("peek", "/peek/x"))
+    second.start()
+    second.join(0.5)
+    assert second.is_alive()  # waiting for the session's lock
+    open(os.path.join(folder, "gate"), "w").close()
+    first.join(30)
+    second.join(30)
+    assert results["hold"].text == "held"
+    assert results["peek"].text == "hold", results["peek"]  # it ran after the holder saved
 
 
 def test_sessions_survive_a_config_reload(srv):
