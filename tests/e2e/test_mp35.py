@@ -4,7 +4,8 @@ PythonImport in sys.modules, and the upstream test suite's expectations for
 them (test/test.py: test_psphandler, test_psp_parser, test_psp_error,
 test_cgihandler, test_Cookie_Cookie, test_Cookie_MarshalCookie,
 test_Session_Session, test_Session_illegal_sid, test_util_fieldstorage,
-test_files_directive, test_req_server_get_options), plus the login sample."""
+test_files_directive, test_req_server_get_options, test_import,
+test_none_handler), plus the login sample."""
 
 import os
 import signal
@@ -85,6 +86,11 @@ path = "th"
 handler = "mod_python.testhandler"
 
 [[site.directory]]
+path = "none"
+handler = "tests::none_handler"
+debug = true
+
+[[site.directory]]
 path = "misc"
 handler = "tests::misc"
 options = { local = "1", override = "2" }
@@ -137,6 +143,9 @@ def hold(req):
 def peek(req):
     req.write(str(req.get_session().get("by")))
     return apache.OK
+
+
+none_handler = None
 
 
 def Cookie_Cookie(req):
@@ -208,7 +217,7 @@ FILES = {
                                 'os.environ["QUERY_STRING"])\n',
     "htdocs/th": None,
 }
-for _d in ("sess", "sess2", "counter", "memcounter", "cookie", "fs", "misc", "hold", "peek"):
+for _d in ("sess", "sess2", "counter", "memcounter", "cookie", "fs", "misc", "hold", "peek", "none"):
     FILES["htdocs/%s/tests.py" % _d] = TESTS_PY
 
 
@@ -429,6 +438,10 @@ def test_cgihandler_missing_script(srv):
 
 
 # ---------------------------------------------------------------- the rest
+
+def test_none_handler(srv):
+    assert get(srv, "/none/tests.py").status == 500
+
 
 def test_testhandler(srv):
     r = get(srv, "/th/anything")

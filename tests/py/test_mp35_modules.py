@@ -295,3 +295,15 @@ def test_testhandler_bounded_buffer():
     for i in range(5):
         b.append(i)
     assert list(b) == [2, 3, 4]
+
+
+def test_setup_cgi_and_restore_nocgi(tmp_path):
+    req = CgiReq(str(tmp_path / "x.py"), args="k=v")
+    saved = apache.setup_cgi(req)
+    try:
+        print("Content-Type: text/plain\n")
+        print("from", os.environ["QUERY_STRING"])
+    finally:
+        apache.restore_nocgi(*saved)
+    assert req.text == "from k=v\n" and req.content_type == "text/plain"
+    assert "QUERY_STRING" not in os.environ

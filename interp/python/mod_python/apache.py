@@ -39,6 +39,21 @@ def build_cgi_env(req):
     return env
 
 
+def setup_cgi(req):
+    """mod_python 3.5's CGI emulation for the calling thread only: from now on
+    this thread's sys.stdout writes the response (CGI headers first),
+    sys.stdin reads the body and os.environ holds the CGI variables. Returns
+    what restore_nocgi() needs."""
+    from mod_python import cgihandler
+    return cgihandler.enter_cgi(req)
+
+
+def restore_nocgi(sav_env, si, so):
+    """Ends setup_cgi() for this thread."""
+    from mod_python import cgihandler
+    cgihandler.leave_cgi((sav_env, si, so))
+
+
 def parse_qs(qs, keep_blank_values=0, strict_parsing=0):
     from mod_python import util
     return util.parse_qs(qs, keep_blank_values, strict_parsing)

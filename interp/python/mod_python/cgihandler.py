@@ -296,6 +296,26 @@ def _cgi_environ(req):
     return env
 
 
+def enter_cgi(req):
+    """Routes this thread's stdout, stdin and os.environ to `req`; returns the
+    previous routing for leave_cgi()."""
+    _install()
+    enc_key, enc_value = os.environ.encodekey, os.environ.encodevalue
+    overlay = {enc_key(k): enc_value(str(v)) for k, v in _cgi_environ(req).items()}
+    saved = (getattr(_local, "environ", None), getattr(_local, "stdin", None), getattr(_local, "stdout", None))
+    _local.stdout, _local.stdin, _local.environ = CGIStdout(req), CGIStdin(req), overlay
+    return saved
+
+
+def leave_cgi(saved):
+    out = getattr(_local, "stdout", None)
+    try:
+        if isinstance(out, CGIStdout):
+            out.finish()
+    finally:
+        _local.environ, _local.stdin, _local.stdout = saved
+
+
 def handler(req):
     if "script_filename" in req.subprocess_env:
         script = req.subprocess_env["script_filename"]
@@ -308,23 +328,22 @@ def handler(req):
     if not name or not path.startswith(os.path.abspath(folder)) or not os.path.isfile(path):
         raise apache.SERVER_RETURN(apache.HTTP_NOT_FOUND)
 
-    _install()
-    enc_key, enc_value = os.environ.encodekey, os.environ.encodevalue
-    overlay = {enc_key(k): enc_value(str(v)) for k, v in _cgi_environ(req).items()}
-    out = CGIStdout(req)
     with open(path, "rb") as f:
         code = compile(f.read(), path, "exec")
     module = type(sys)(module_name)
     module.__file__ = path
-    saved = (getattr(_local, "stdout", None), getattr(_local, "stdin", None), getattr(_local, "environ", None))
-    _local.stdout, _local.stdin, _local.environ = out, CGIStdin(req), overlay
+    saved = enter_cgi(req)
+    failed = True
     try:
         try:
             exec(code, module.__dict__)
         except SystemExit as e:  # sys.exit() ends the script, not the server
             if e.code not in (None, 0):
                 raise RuntimeError("CGI script %s exited with %r" % (path, e.code))
-        out.finish()
+        failed = False
     finally:
-        _local.stdout, _local.stdin, _local.environ = saved
+        if failed:
+            _local.environ, _local.stdin, _local.stdout = saved
+        else:
+            leave_cgi(saved)
     return apache.OK
