@@ -307,3 +307,13 @@ def test_setup_cgi_and_restore_nocgi(tmp_path):
         apache.restore_nocgi(*saved)
     assert req.text == "from k=v\n" and req.content_type == "text/plain"
     assert "QUERY_STRING" not in os.environ
+
+
+def test_cgi_environ_router_keeps_environb_in_step(tmp_path):
+    cgihandler._install()
+    assert os.environb._data is os.environ._data
+    os.environ["MP35_PROBE"] = "1"
+    try:
+        assert os.environb[b"MP35_PROBE"] == b"1"
+    finally:
+        del os.environ["MP35_PROBE"]

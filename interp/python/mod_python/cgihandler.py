@@ -151,6 +151,8 @@ def _install():
         env = os.environ
         if not isinstance(env._data, _ThreadEnvData):
             env._data = _ThreadEnvData(env._data)
+            if getattr(os, "environb", None) is not None:
+                os.environb._data = env._data  # the two views share one dict, as before
 
 
 # ---------------------------------------------------------------- the CGI streams
