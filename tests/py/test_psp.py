@@ -253,3 +253,24 @@ def test_handler_debug_error_carries_generated_code(tmp_path):
     notes = "\n".join(getattr(e.value, "__notes__", []))
     assert "PSP-produced Python code" in notes
     assert ">4: boom()" in notes
+
+
+def test_dbm_code_cache_option(tmp_path):
+    (tmp_path / "p.psp").write_text("<%= 'cached' %>")
+    opts = {"mod_python.psp.cache_database_filename": str(tmp_path / "pspcache")}
+
+    class Srv(object):
+        pass
+
+    req = Req(filename=str(tmp_path / "p.psp"), options=opts)
+    req.server = Srv()
+    psp.PSP(req).run()
+    assert req.text == "cached"
+    mtime = os.path.getmtime(str(tmp_path / "p.psp"))
+    code = psp.dbm_cache_get(req.server, opts["mod_python.psp.cache_database_filename"],
+                             str(tmp_path / "p.psp"), mtime)
+    assert code is not None and code.co_filename == str(tmp_path / "p.psp")
+    req2 = Req(filename=str(tmp_path / "p.psp"), options=opts)
+    req2.server = Srv()
+    psp.PSP(req2).run()
+    assert req2.text == "cached"
