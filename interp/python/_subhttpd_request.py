@@ -137,7 +137,8 @@ main_server = _main_server()
 class hlist(object):
     """req.hlist: the handler being run, as mod_python 3.5 describes it.
     `directory` is the folder of the block that set the handler (with a
-    trailing '/'), `is_location` is 1 for a location block."""
+    trailing '/'; the document root for a handler set at site level, where
+    Apache has None), or a location's URL prefix with `is_location` = 1."""
 
     __slots__ = ("handler", "directory", "parent", "is_location", "silent")
 
@@ -174,7 +175,7 @@ def _req_hlist(self):
         entry = module
     mount = self._route_info().get("mount") or ""
     if mount:
-        return hlist(entry or None, mount if mount.endswith("/") else mount + "/", 1)
+        return hlist(entry or None, mount, 1)  # a location: its URL prefix as written
     dirs = _subhttpd._current_dirs
     directory = dirs[-1] if dirs else self.document_root()
     if directory and not directory.endswith("/"):
