@@ -90,6 +90,10 @@ path = "none"
 handler = "tests::none_handler"
 debug = true
 
+[[site.location]]
+path = "/loc"
+handler = "tests::misc"
+
 [[site.directory]]
 path = "misc"
 handler = "tests::misc"
@@ -217,6 +221,7 @@ FILES = {
                                 'os.environ["QUERY_STRING"])\n',
     "htdocs/th": None,
 }
+FILES["htdocs/tests.py"] = TESTS_PY
 for _d in ("sess", "sess2", "counter", "memcounter", "cookie", "fs", "misc", "hold", "peek", "none"):
     FILES["htdocs/%s/tests.py" % _d] = TESTS_PY
 
@@ -463,6 +468,12 @@ def test_interpreter_hlist_import_and_server_options(srv):
     assert d["main_server_options"] == {} and d["base_server_options"] == {}
     assert d["server_options"]["global"] == "1" and d["server_options"]["override"] == "1"
     assert d["options"] == {"global": "1", "override": "2", "local": "1"}
+
+
+def test_hlist_in_a_location(srv):
+    r = get(srv, "/loc/anything")
+    assert r.status == 200, (r, srv.log()[-2000:])
+    assert r.json()["hlist"] == ["tests::misc", "/loc", None, 1, 0]
 
 
 # ---------------------------------------------------------------- the login sample
