@@ -7,7 +7,8 @@ Template syntax:
   <% code %>      Python statements
   <%= expr %>     req.write(str(expr))
   <%@ include file="name" %>   the named file's text, parsed in place
-                  (a relative name is relative to the including file's folder)
+                  (a relative name is relative to the folder of the page being
+                  translated, also inside nested includes, as in 3.5)
   <%-- ... --%>   a comment, dropped
 
 Indentation: the indentation of the last line of a code block carries over to
