@@ -729,6 +729,7 @@ def _python_import(module_name, callable_name, root):
         module = import_module(module_name)
     finally:
         _current_dirs.pop()
+    _sys.modules.setdefault(module_name, module)  # `import name` finds it, as in mod_python
     if callable_name:
         obj = module
         for part in callable_name.split("."):
@@ -743,7 +744,7 @@ def _python_import(module_name, callable_name, root):
 
 _LAZY = {
     "_extend_request_type": "_subhttpd_request", "connection": "_subhttpd_request",
-    "server": "_subhttpd_request", "finfo": "_subhttpd_request",
+    "server": "_subhttpd_request", "finfo": "_subhttpd_request", "main_server": "_subhttpd_request",
     "_resolve_wsgi": "_subhttpd_wsgi", "_subinterp_refusal": "_subhttpd_wsgi",
     "_FileWrapper": "_subhttpd_wsgi", "_wsgi_file_target": "_subhttpd_wsgi",
     "_wsgi_errors_stream": "_subhttpd_wsgi", "_error_report": "_subhttpd_errors",

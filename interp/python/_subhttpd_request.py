@@ -28,7 +28,7 @@ class connection(object):
         self.double_reverse = 0
         self.keepalives = 0
         self.id = 0
-        self.base_server = None
+        self.base_server = main_server
         self.notes = table()
         self.aborted = 0
         self._scheme = scheme
@@ -75,6 +75,11 @@ class server(object):
         return self._req._site_options()
 
     def get_config(self):
+        """The directives set for the site itself (the virtual host), not the
+        directory's: the server's `_site_config` when it offers one."""
+        site_config = getattr(self._req, "_site_config", None)
+        if site_config is not None:
+            return site_config()
         return self._req.get_config()
 
     def register_cleanup(self, req, callable, data=None):
@@ -82,6 +87,109 @@ class server(object):
 
     def log_error(self, message, level=APLOG_ERR):
         self._req.log_error(message, level)
+
+
+class _main_server(object):
+    """apache.main_server and req.connection.base_server: the server outside
+    every site (Apache's main server_rec). It has no PythonOptions and no
+    directives of its own: those belong to sites."""
+
+    server_hostname = "localhost"
+    defn_name = ""
+    server_admin = "webmaster@localhost"
+    port = 0
+    is_virtual = 0
+    error_fname = None
+    timeout = 0
+    keep_alive = 1
+    path = ""
+    pathlen = 0
+    defn_line_number = 0
+    loglevel = APLOG_INFO
+    keep_alive_timeout = 0
+    keep_alive_max = 0
+    limit_req_line = 8190
+    limit_req_fieldsize = 8190
+    limit_req_fields = 100
+    names = ()
+    wild_names = ()
+
+    def get_options(self):
+        return table()
+
+    def get_config(self):
+        return table()
+
+    def register_cleanup(self, req, callable, data=None):
+        req.register_cleanup(callable, data)
+
+    def log_error(self, message, level=APLOG_ERR):
+        _subhttpd._native._log("error" if level <= APLOG_ERR else "warn" if level == APLOG_WARNING
+                               else "info" if level <= APLOG_INFO else "debug", str(message))
+
+    def __repr__(self):
+        return "<main server>"
+
+
+main_server = _main_server()
+
+
+class hlist(object):
+    """req.hlist: the handler being run, as mod_python 3.5 describes it.
+    `directory` is the folder of the block that set the handler (with a
+    trailing '/'; the document root for a handler set at site level, where
+    Apache has None), or a location's URL prefix with `is_location` = 1."""
+
+    __slots__ = ("handler", "directory", "parent", "is_location", "silent")
+
+    def __init__(self, handler, directory, is_location):
+        self.handler = handler
+        self.directory = directory
+        self.parent = None
+        self.is_location = is_location
+        self.silent = 0
+
+    def __repr__(self):
+        return "<hlist handler=%r directory=%r is_location=%r>" % (self.handler, self.directory, self.is_location)
+
+
+_PHASE_CALLABLES = {
+    "PythonPostReadRequestHandler": "postreadrequesthandler", "PythonTransHandler": "transhandler",
+    "PythonHeaderParserHandler": "headerparserhandler", "PythonInitHandler": "inithandler",
+    "PythonAccessHandler": "accesshandler", "PythonAuthenHandler": "authenhandler",
+    "PythonAuthzHandler": "authzhandler", "PythonTypeHandler": "typehandler",
+    "PythonFixupHandler": "fixuphandler", "PythonHandler": "handler",
+    "PythonLogHandler": "loghandler", "PythonCleanupHandler": "cleanuphandler",
+}
+
+
+def _req_hlist(self):
+    info = getattr(self, "_hlist_info", None)
+    if info is not None:  # the server knows exactly: (handler, directory, is_location)
+        handler, directory, is_location = info()
+        return hlist(handler, directory, is_location)
+    phase = self.phase
+    entry = (self.get_config().get(phase) or "").split(" ")[0]
+    module, sep, func = entry.partition("::")
+    if sep and func == _PHASE_CALLABLES.get(phase):
+        entry = module
+    mount = self._route_info().get("mount") or ""
+    if mount:
+        return hlist(entry or None, mount, 1)  # a location: its URL prefix as written
+    dirs = _subhttpd._current_dirs
+    directory = dirs[-1] if dirs else self.document_root()
+    if directory and not directory.endswith("/"):
+        directory += "/"
+    return hlist(entry or None, directory or None, 0)
+
+
+def _req_get_session(self):
+    """The request's Session.Session, made on first use and kept in req.session."""
+    sess = self.__dict__.get("session")
+    if sess is None:
+        from mod_python import Session
+        sess = self.__dict__["session"] = Session.Session(self)
+    return sess
 
 
 def _req_connection(self):
@@ -401,7 +509,8 @@ def _extend_request_type(t):
     t.boundary = None
     t.range = None
     t.sent_bodyct = 0
-    t.hlist = None
+    t.hlist = property(_req_hlist, doc="the handler being run (handler, directory, is_location, ...)")
+    t.get_session = _req_get_session
     t.finfo = property(_req_finfo, _req_set_finfo, doc="stat() of req.filename (mp_finfo)")
     t.parsed_uri = property(lambda self: (None, None, None, None, self.hostname, self.connection.local_addr[1],
                                            self.uri, self.args, None))

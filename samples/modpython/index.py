@@ -31,6 +31,7 @@ def index(req):
   <li><a href="visits">visits</a> (a signed cookie)</li>
   <li><a href="form">form</a> (util.FieldStorage in a plain handler)</li>
   <li><a href="private">private</a> (__auth__: admin / secret)</li>
+  <li><a href="login/">login</a> (Session, PSP templates, Cookie and a form: ada / lovelace)</li>
 </ul>
 <form action="upload" method="post" enctype="multipart/form-data">
   <input type="file" name="upload"> <input type="submit" value="Upload">

@@ -39,6 +39,21 @@ def build_cgi_env(req):
     return env
 
 
+def setup_cgi(req):
+    """mod_python 3.5's CGI emulation for the calling thread only: from now on
+    this thread's sys.stdout writes the response (CGI headers first),
+    sys.stdin reads the body and os.environ holds the CGI variables. Returns
+    what restore_nocgi() needs."""
+    from mod_python import cgihandler
+    return cgihandler.enter_cgi(req)
+
+
+def restore_nocgi(sav_env, si, so):
+    """Ends setup_cgi() for this thread."""
+    from mod_python import cgihandler
+    cgihandler.leave_cgi((sav_env, si, so))
+
+
 def parse_qs(qs, keep_blank_values=0, strict_parsing=0):
     from mod_python import util
     return util.parse_qs(qs, keep_blank_values, strict_parsing)
@@ -55,8 +70,23 @@ def register_cleanup(callable, data=None):
     atexit.register(callable, data)
 
 
-def interpreter():
-    return _native.interpreter_name() if _native is not None else "main_interpreter"
+class _InterpreterName(str):
+    """apache.interpreter: this interpreter's name, a str as in mod_python 3.5.
+    Calling it (`apache.interpreter()`, an older subhttpd spelling) gives the
+    same name."""
+
+    def __call__(self):
+        return str(self)
+
+
+def _interpreter_name():
+    try:
+        return _native.interpreter_name() if _native is not None else "main_interpreter"
+    except Exception:
+        return "main_interpreter"
+
+
+interpreter = _InterpreterName(_interpreter_name())
 
 
 def exists_config_define(name):
@@ -87,7 +117,7 @@ def config_tree():
     return []
 
 
-main_server = None  # no Apache server_rec; use req.server
+main_server = _subhttpd.main_server  # the process-wide server; req.server is the site
 
 
 # ---- constants mod_python's apache module defines, kept for source compatibility

@@ -198,6 +198,10 @@ class StringField(str):
     def value(self):
         return str.__str__(self)
 
+    def __repr__(self):
+        # mod_python 3.5's: a form value shows as a Field
+        return "Field(%r, %r)" % (self.name, str.__str__(self))
+
     @property
     def file(self):
         f = self.__dict__.get("_file")
