@@ -1,5 +1,5 @@
 #pragma once
-// server: one reactor process. It owns the libevent loop, the evhttp front end,
+// server: one reactor process. It owns the libevent loop, the HTTP front end,
 // the listeners, the current config snapshot, the interpreter registry and the
 // dispatcher. A request is routed (hosts), run (interp) and answered on the loop
 // thread; the snapshot it started with stays alive until it is answered.
