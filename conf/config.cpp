@@ -326,9 +326,30 @@ void read_limits(reporter& rep, const toml::value& t, limit_settings& limits) {
     }
 }
 
+// "numpy", "lxml.etree": dotted Python identifiers (ASCII).
+bool is_module_name(const std::string& s) {
+    bool start = true;
+    for (char c : s) {
+        bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+        bool digit = c >= '0' && c <= '9';
+        if (c == '.') {
+            if (start) {
+                return false;
+            }
+            start = true;
+            continue;
+        }
+        if (!(alpha || (digit && !start))) {
+            return false;
+        }
+        start = false;
+    }
+    return !s.empty() && !start;
+}
+
 void read_python(reporter& rep, const toml::value& t, const std::string& dir,
                  python_settings& python) {
-    detail::check_keys(rep, t, {"path", "debug", "autoreload", "optimize"}, "[python]");
+    detail::check_keys(rep, t, {"path", "debug", "autoreload", "optimize", "main_imports"}, "[python]");
     if (auto* v = find_key(t, "path")) {
         if (auto list = detail::get_string_list(rep, *v, "path")) {
             for (const auto& p : *list) {
@@ -349,6 +370,19 @@ void read_python(reporter& rep, const toml::value& t, const std::string& dir,
     if (auto* v = find_key(t, "optimize")) {
         if (auto n = detail::get_int(rep, *v, "optimize", 0, 2)) {
             python.optimize = static_cast<int>(*n);
+        }
+    }
+    if (auto* v = find_key(t, "main_imports")) {
+        if (auto list = detail::get_string_list(rep, *v, "main_imports")) {
+            const auto& items = v->as_array();
+            for (std::size_t i = 0; i < list->size(); ++i) {
+                if (!is_module_name((*list)[i])) {
+                    rep.at(items[i], "main_imports: '" + (*list)[i] +
+                                         "' is not a module name (dotted Python identifiers, e.g. \"lxml.etree\")");
+                    continue;
+                }
+                python.main_imports.push_back((*list)[i]);
+            }
         }
     }
 }

@@ -128,6 +128,7 @@ struct python_settings {
     bool debug = false;
     bool autoreload = true;
     int optimize = 0;
+    std::vector<std::string> main_imports;  // imported into main_interpreter at start, before any subinterpreter
 };
 
 struct config {

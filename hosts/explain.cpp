@@ -27,17 +27,6 @@ std::string where_text(const conf::source_loc& where) {
 }
 
 // A site block is shown by its server name, which block_ref does not carry.
-std::string describe_in(const route& r, const block_ref& b) {
-    if (b.type != block_ref::kind::site || r.site == nullptr) {
-        return describe(b);
-    }
-    std::string out = "site " + r.site->server_name;
-    if (const auto w = where_text(b.where); !w.empty()) {
-        out += " (" + w + ")";
-    }
-    return out;
-}
-
 // URLs are client bytes: keep control characters off the terminal.
 std::string printable(std::string_view s) {
     std::string out;
@@ -319,6 +308,17 @@ std::string explain_json(const route& r, const request_line& req) {
     field("mount", json_string(r.mount));
     field("redirect", json_string(r.redirect_location));
     out += "}";
+    return out;
+}
+
+std::string describe_in(const route& r, const block_ref& b) {
+    if (b.type != block_ref::kind::site || r.site == nullptr) {
+        return describe(b);
+    }
+    std::string out = "site " + r.site->server_name;
+    if (const auto w = where_text(b.where); !w.empty()) {
+        out += " (" + w + ")";
+    }
     return out;
 }
 

@@ -51,6 +51,9 @@ struct block_ref {
     conf::source_loc where;
 };
 std::string describe(const block_ref& b);  // "directory /srv/site/app (sites.d/a.toml:12:1)"
+struct route;
+// The same, naming the site for a site-level block: "site www.example.com (sites.d/a.toml:1:1)".
+std::string describe_in(const route& r, const block_ref& b);
 
 struct handler_entry {
     std::string module;    // "hello", "pkg.mod"

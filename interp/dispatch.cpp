@@ -12,6 +12,7 @@
 #include "common/http_status.h"
 #include "common/log.h"
 #include "interp/error_page.h"
+#include "interp/extension_hint.h"
 #include "interp/module.h"
 #include "interp/offload_exchange.h"
 #include "interp/py_util.h"
@@ -71,6 +72,7 @@ public:
               exchange& ex, thread_states* ts)
         : sh_(sh), ts_(ts) {
         ctx_.ex = &ex;
+        ctx_.reg = ts_ == nullptr ? &sh_.reg : nullptr;
         ctx_.cfg = &cfg;
         ctx_.route = &r;
         ctx_.generation = gen;
@@ -603,11 +605,18 @@ private:
             return server_return_code(v.get());
         }
         failed_handler_ = h.module + "::" + h.callable;
+        const hosts::phase_route& from = ctx_.route->at(ctx_.phase);
+        std::string hint = extension_refusal_hint(in, ctx_.reg, failed_handler_ + " (" + hosts::describe_in(*ctx_.route, from.from) + ")",
+                                                  ctx_.reg != nullptr);
         if (ctx_.debug) {  // the error page wants frames and source, not only the text
             report_ = take_error_report(in.runtime());
             error_text_ = report_.text;
         } else {
             error_text_ = py::take_error_text();
+        }
+        if (!hint.empty()) {
+            error_text_ += "\n" + hint + "\n";
+            report_.text = error_text_;
         }
         log::write(log::level::error, "dispatch", in.name(),
                    std::string(conf::phase_directive(ctx_.phase)) + " " + h.module + "::" + h.callable +

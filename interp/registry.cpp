@@ -58,8 +58,30 @@ std::string registry::start(const runtime_settings& settings) {
         return err;
     }
     main_ = in.get();
-    std::unique_lock<std::shared_mutex> g(mu_);
-    by_name_.emplace(main_interpreter_name, std::move(in));
+    {
+        std::unique_lock<std::shared_mutex> g(mu_);
+        by_name_.emplace(main_interpreter_name, std::move(in));
+    }
+    for (const std::string& m : settings.main_imports) {
+        std::string ierr = import_into_main(m);
+        if (ierr.empty()) {
+            log::write(log::level::info, "interp", main_interpreter_name, "main_imports: imported " + m);
+        } else {
+            log::write(log::level::error, "interp", main_interpreter_name, "main_imports: import " + m + " failed:\n" + ierr);
+        }
+    }
+    return "";
+}
+
+std::string registry::import_into_main(const std::string& module) {
+    if (main_ == nullptr) {
+        return "Python is not started";
+    }
+    scope s(*main_);
+    py::ref m = py::ref::steal(PyImport_ImportModule(module.c_str()));
+    if (!m) {
+        return take_error_text();
+    }
     return "";
 }
 

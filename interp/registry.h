@@ -77,6 +77,7 @@ struct runtime_settings {
     std::string python_dir;          // interp/python: mod_python and _subhttpd
     std::vector<std::string> path;   // [python].path, prepended in every interpreter
     int optimize = 0;
+    std::vector<std::string> main_imports;  // imported into main_interpreter by start()
 };
 
 class registry {
@@ -86,8 +87,13 @@ public:
     registry& operator=(const registry&) = delete;
     ~registry();
 
-    // Initialises CPython and the main interpreter. Returns "" or an error message.
+    // Initialises CPython and the main interpreter, and imports main_imports
+    // there before any subinterpreter exists (a module that fails is logged,
+    // not fatal). Returns "" or an error message.
     std::string start(const runtime_settings& settings);
+    // Imports `module` into main_interpreter (loop thread, no scope active):
+    // "" or the error text.
+    std::string import_into_main(const std::string& module);
     bool started() const { return main_ != nullptr; }
 
     // The interpreter called `name`, made on first use. nullptr with `error` set

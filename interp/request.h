@@ -38,6 +38,7 @@ struct request_ctx {
     exchange* ex = nullptr;
     const conf::config* cfg = nullptr;
     const hosts::route* route = nullptr;
+    class registry* reg = nullptr;  // set on the loop thread only: error hints may visit other interpreters
     std::uint64_t generation = 0;
 
     // mutable request state (mod_python lets handlers change these)

@@ -11,6 +11,7 @@
 // Nothing here assumes the loop thread; the exchange is the only way out.
 #include "interp/wsgi.h"
 #include "interp/watchdog.h"
+#include "interp/extension_hint.h"
 
 #include <strings.h>
 
@@ -116,7 +117,6 @@ struct wsgi_state {
     py::ref errors;         // _subhttpd._wsgi_errors_stream()
     py::ref file_wrapper;   // _subhttpd._FileWrapper
     py::ref file_target;    // _subhttpd._wsgi_file_target
-    py::ref refusal;        // _subhttpd._subinterp_refusal
     py::ref input_type;
     py::ref start_response_type;
     py::ref s_interp;       // this interpreter's name
@@ -131,7 +131,6 @@ int wsgi_state_traverse(wsgi_state* ws, visitproc visit, void* arg) {
     Py_VISIT(ws->errors.get());
     Py_VISIT(ws->file_wrapper.get());
     Py_VISIT(ws->file_target.get());
-    Py_VISIT(ws->refusal.get());
     Py_VISIT(ws->input_type.get());
     Py_VISIT(ws->start_response_type.get());
     Py_VISIT(ws->env_template.get());
@@ -590,11 +589,10 @@ wsgi_state* make_state(interpreter& in) {
     ws->errors = py::ref::steal(PyObject_CallMethod(in.runtime(), "_wsgi_errors_stream", nullptr));
     ws->file_wrapper = py::ref::steal(PyObject_GetAttrString(in.runtime(), "_FileWrapper"));
     ws->file_target = py::ref::steal(PyObject_GetAttrString(in.runtime(), "_wsgi_file_target"));
-    ws->refusal = py::ref::steal(PyObject_GetAttrString(in.runtime(), "_subinterp_refusal"));
     ws->input_type = py::ref::steal(PyType_FromModuleAndSpec(in.module(), &input_spec, nullptr));
     ws->start_response_type = py::ref::steal(PyType_FromModuleAndSpec(in.module(), &sr_spec, nullptr));
     if (!ws->version || !ws->s_cgi || !ws->s_software || !ws->s_http || !ws->s_https || !ws->s_empty || !ws->s_on ||
-        !ws->errors || !ws->file_wrapper || !ws->file_target || !ws->refusal || !ws->input_type ||
+        !ws->errors || !ws->file_wrapper || !ws->file_target || !ws->input_type ||
         !ws->start_response_type) {
         return nullptr;
     }
@@ -840,27 +838,17 @@ PyObject* resolve_app(interpreter& in, const request_ctx& ctx, const hosts::phas
 // is an extension refusing subinterpreters, a second line says what to do.
 std::string take_app_error(wsgi_state* ws, interpreter& in, const request_ctx& ctx, const hosts::phase_route& pr,
                            const char* what) {
+    std::string hint;
     if (ws != nullptr) {
-        PyObject *t = nullptr, *v = nullptr, *tb = nullptr;
-        PyErr_Fetch(&t, &v, &tb);
-        PyErr_NormalizeException(&t, &v, &tb);
-        if (tb != nullptr && v != nullptr) {
-            PyException_SetTraceback(v, tb);
-        }
-        py::ref pkg = py::ref::steal(v ? PyObject_CallOneArg(ws->refusal.get(), v) : nullptr);
-        std::string name;
-        if (pkg && pkg.get() != Py_None && py::to_string(pkg.get(), name)) {
-            log::write(log::level::error, "wsgi", in.name(),
-                       "the extension module '" + name + "' does not support subinterpreters; serve " + pr.wsgi +
-                           " from the main interpreter: set interpreter = \"main_interpreter\" in " +
-                           hosts::describe(pr.from));
-        }
-        PyErr_Clear();
-        PyErr_Restore(t, v, tb);
+        hint = extension_refusal_hint(in, ctx.reg, "the WSGI app " + pr.wsgi + " (" + hosts::describe_in(*ctx.route, pr.from) + ")",
+                                      ctx.reg != nullptr);
     }
     std::string text = py::take_error_text();
+    if (!hint.empty()) {
+        text += "\n" + hint + "\n";
+    }
     log::write(log::level::error, "wsgi", in.name(),
-               std::string(what) + " (" + pr.wsgi + ") for " + ctx.uri + ":\n" + text);
+               std::string(what) + " (WSGI app " + pr.wsgi + ") for " + ctx.uri + ":\n" + text);
     return text;
 }
 

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "conf/config.h"
+#include "hosts/extensions.h"
 #include "hosts/route.h"
 #include "reactor/dev.h"
 #include "reactor/init.h"
@@ -216,6 +217,9 @@ int cmd_check(const args& a) {
         }
         std::cerr << r.errors.size() << " error" << (r.errors.size() == 1 ? "" : "s") << "\n";
         return 1;
+    }
+    for (const std::string& w : subhttpd::hosts::shared_extension_warnings(*r.cfg)) {
+        std::cerr << w << "\n";
     }
     std::cout << a.config << ": OK: " << r.cfg->sites.size() << " site" << (r.cfg->sites.size() == 1 ? "" : "s")
               << " in " << r.cfg->files.size() << " file" << (r.cfg->files.size() == 1 ? "" : "s") << ", "

@@ -121,6 +121,17 @@ struct server::impl {
     // PythonImport entries of every site, each once per interpreter for the
     // life of the process (a reload runs only the new ones).
     void run_imports(const conf::config& c) {
+        // [python] main_imports added by a reload: into main_interpreter now
+        // (a subinterpreter may already hold such a module: then it fails, logged).
+        for (const std::string& m : c.python.main_imports) {
+            if (!imported.emplace("", m).second) {
+                continue;
+            }
+            std::string err = reg.import_into_main(m);
+            if (!err.empty()) {
+                log::write(log::level::error, "import", "main_interpreter", "main_imports: import " + m + " failed:\n" + err);
+            }
+        }
         for (const conf::site& s : c.sites) {
             std::string interp_name = s.settings.interpreter.value_or(s.server_name);
             for (const std::string& entry : s.imports) {
@@ -417,6 +428,10 @@ std::string server::start() {
     rs.python_dir = SUBHTTPD_PYTHON_DIR;
     rs.path = r.cfg->python.path;
     rs.optimize = r.cfg->python.optimize;
+    rs.main_imports = r.cfg->python.main_imports;
+    for (const std::string& m : rs.main_imports) {
+        s.imported.emplace("", m);  // done by the registry before any subinterpreter exists
+    }
     err = s.reg.start(rs);
     if (!err.empty()) {
         return err;

@@ -85,28 +85,50 @@ def _resolve_wsgi(spec, module_dir, autoreload):
     return (obj, getattr(module, "__file__", None) or "")
 
 
+# What C extensions that cannot live in several interpreters of one process say
+# when a second interpreter imports them: Cython's, PyO3's, numpy's, and
+# CPython 3.12+'s check of single-phase modules.
 _SUBINTERP_WORDS = ("subinterpreter", "sub-interpreter", "one interpreter per process",
-                    "once per interpreter process", "interpreter change detected")
+                    "once per interpreter process", "interpreter change detected",
+                    "does not support loading in subinterpreters")
+
+
+def _package_of(exc):
+    """The top-level package whose import failed: the deepest frame of the
+    traceback inside an installed package (dist-/site-packages), else the
+    ImportError's own name or path."""
+    tb = exc.__traceback__
+    found = None
+    while tb is not None:
+        path = tb.tb_frame.f_code.co_filename.replace("\\", "/")
+        for marker in ("/dist-packages/", "/site-packages/"):
+            at = path.rfind(marker)
+            if at >= 0:
+                first = path[at + len(marker):].split("/", 1)[0]
+                found = first.split(".", 1)[0] if first.endswith(".py") or "." in first else first
+        tb = tb.tb_next
+    if found and found not in ("_distutils_hack",):
+        return found
+    name = getattr(exc, "name", None)
+    if name:
+        return name.split(".", 1)[0]
+    path = getattr(exc, "path", None)
+    if path:
+        return _os.path.basename(path).split(".", 1)[0]
+    return None
 
 
 def _subinterp_refusal(exc):
-    """The package an ImportError (anywhere in exc's chain) says refuses to load
-    in a subinterpreter, or None."""
-    import re
+    """The package that refused to load in this (sub)interpreter, judged from
+    an exception anywhere in exc's chain, or None."""
     seen = set()
+    outer = exc
     while exc is not None and id(exc) not in seen:
         seen.add(id(exc))
-        if isinstance(exc, ImportError):
-            text = str(exc)
-            low = text.lower()
+        if isinstance(exc, (ImportError, RuntimeError, UserWarning)):
+            low = str(exc).lower()
             if any(w in low for w in _SUBINTERP_WORDS):
-                name = exc.name
-                if not name:
-                    m = re.search(r"""module\s+['"]?([A-Za-z_][\w.]*)""", text)
-                    name = m.group(1) if m else None
-                if not name and exc.path:
-                    name = _os.path.basename(exc.path).split(".", 1)[0]
-                return (name or "unknown").split(".", 1)[0]
+                return _package_of(exc) or _package_of(outer) or "unknown"
         exc = exc.__cause__ or exc.__context__
     return None
 

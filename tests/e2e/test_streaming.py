@@ -106,10 +106,15 @@ def made(srv, host):
         return 0
 
 
-def settled(srv, host, rounds=6):
-    """The producer's count once it stops moving (bounded polling)."""
+def settled(srv, host, rounds=20):
+    """The producer's count once it has started and then stopped moving
+    (bounded polling; a loaded machine only makes it take longer)."""
+    for _ in range(600):
+        if made(srv, host) > 0:
+            break
+        time.sleep(0.05)
     last, same = -1, 0
-    for _ in range(200):
+    for _ in range(600):
         now = made(srv, host)
         same = same + 1 if now == last else 0
         if same >= rounds:
