@@ -58,6 +58,20 @@ constexpr std::size_t max_empty_lines = 8;         // CRLFs tolerated before the
 constexpr std::size_t max_chunk_line = 4096;       // a chunk-size line with its extensions
 constexpr std::size_t max_trailer_bytes = 65536;   // the whole trailer section
 
+// Eight bytes at a time: true when none of them can stop a scan, i.e. no byte
+// below `low`, no DEL and (when `ascii`) no byte >= 0x80. The per-byte table
+// loop then finds the exact stop; a false alarm only means the slow path.
+template <unsigned char low, bool ascii>
+inline bool word_clean(const char* at8) {
+    constexpr std::uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+    std::uint64_t x;
+    std::memcpy(&x, at8, 8);
+    std::uint64_t below = (x - ones * low) & ~x & highs;
+    std::uint64_t del = x ^ (ones * 0x7f);
+    del = (del - ones) & ~del & highs;
+    return (below | del | (ascii ? x & highs : 0)) == 0;
+}
+
 inline unsigned char at(std::string_view s, std::size_t i) { return static_cast<unsigned char>(s[i]); }
 inline bool is_ows(unsigned char c) { return c == ' ' || c == '\t'; }
 
@@ -145,6 +159,7 @@ bool parse_request_line(std::string_view line, request_head& out, parse_error& e
     if (p == 0 || p == n || line[p] != ' ') return fail(err, 400, "bad method");
     out.method = line.substr(0, p);
     std::size_t t = ++p;
+    while (p + 8 <= n && word_clean<0x21, true>(line.data() + p)) p += 8;
     while (p < n && target_char[at(line, p)]) ++p;
     if (p == t || p == n || line[p] != ' ') return fail(err, 400, "bad request target");
     std::string_view target = line.substr(t, p - t);
@@ -338,6 +353,7 @@ result parse_head(std::string_view buf, const limits& lim, request_head& out, pa
         header_field f;
         f.name = buf.substr(name_start, p - name_start);
         std::size_t value_start = ++p;
+        while (p + 8 <= n && word_clean<0x20, false>(buf.data() + p)) p += 8;
         while (p < n && value_char[at(buf, p)]) ++p;
         if (p == n) return incomplete();
         if (buf[p] != '\r')

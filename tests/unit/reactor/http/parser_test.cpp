@@ -383,6 +383,39 @@ TEST(parse_head, field_count_limit) {
     EXPECT_EQ(err.status, 431);
 }
 
+// Long values and targets are scanned a word at a time: a bad byte must be
+// caught wherever it sits, and a good one must never stop the scan.
+TEST(parse_head, every_byte_position_of_long_values_and_targets) {
+    request_head h;
+    parse_error err;
+    for (std::size_t i = 0; i < 40; ++i) {
+        for (char bad : {'\0', '\x01', '\x0b', '\x1f', '\x7f', '\n', '\r'}) {
+            std::string v(40, 'v');
+            v[i] = bad;
+            EXPECT_EQ(parse_head("GET / HTTP/1.1\r\nHost: h\r\nX: " + v + "\r\n\r\n", limits{}, h, err),
+                      result::error)
+                << "value byte " << int(bad) << " at " << i;
+            std::string t = "/" + std::string(40, 't');
+            t[i + 1] = bad;
+            EXPECT_EQ(parse_head("GET " + t + " HTTP/1.1\r\nHost: h\r\n\r\n", limits{}, h, err), result::error)
+                << "target byte " << int(bad) << " at " << i;
+        }
+        for (char bad : {' ', '\t', '\x80', '\xff'}) {
+            std::string t = "/" + std::string(40, 't');
+            t[i + 1] = bad;
+            EXPECT_EQ(parse_head("GET " + t + " HTTP/1.1\r\nHost: h\r\n\r\n", limits{}, h, err), result::error)
+                << "target byte " << int(bad) << " at " << i;
+        }
+        for (char good : {'\t', ' ', '\x80', '\xff', '~', '!'}) {
+            std::string v(40, 'v');
+            v[i] = good;
+            ASSERT_EQ(parse_head("GET / HTTP/1.1\r\nHost: h\r\nX: " + v + "\r\n\r\n", limits{}, h, err),
+                      result::complete)
+                << "value byte " << int(good) << " at " << i;
+        }
+    }
+}
+
 TEST(parse_head, empty_input_and_partial_empty_lines_are_incomplete) {
     request_head h;
     parse_error err;
