@@ -206,6 +206,27 @@ bool parse_request_line(std::string_view line, request_head& out, parse_error& e
     return true;
 }
 
+// A request line still without its CRLF: false when no byte that may follow
+// can make it valid (a TLS handshake on the plain port, a binary protocol), so
+// such a client is answered at once rather than after the line limit.
+bool request_line_prefix_ok(std::string_view s) {
+    std::size_t p = 0, n = s.size();
+    while (p < n && tchar[at(s, p)]) ++p;
+    if (p == n) return true;
+    if (p == 0 || s[p] != ' ') return false;
+    std::size_t t = ++p;
+    while (p < n && target_char[at(s, p)]) ++p;
+    if (p == n) return true;
+    if (p == t || s[p] != ' ') return false;
+    std::string_view v = s.substr(p + 1);
+    if (v.size() > 8) return false;
+    for (std::size_t i = 0; i < v.size(); ++i) {
+        bool ok = i < 5 ? v[i] == "HTTP/"[i] : i == 6 ? v[i] == '.' : v[i] >= '0' && v[i] <= '9';
+        if (!ok) return false;
+    }
+    return true;
+}
+
 // One field the parser interprets; the others are only collected.
 bool interpret_field(const header_field& f, request_head& out, framing& fr, parse_error& err) {
     switch (f.name.size()) {
@@ -320,6 +341,7 @@ result parse_head(std::string_view buf, const limits& lim, request_head& out, pa
     if (lf && (!cr || lf < cr)) return error(err, 400, "bare LF");
     if (!cr) {
         if (n - line_start > lim.max_request_line) return error(err, 414, "request line too long");
+        if (!request_line_prefix_ok(buf.substr(line_start))) return error(err, 400, "bad request line");
         return result::incomplete;
     }
     p = static_cast<const char*>(cr) - buf.data();

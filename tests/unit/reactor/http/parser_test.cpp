@@ -416,6 +416,18 @@ TEST(parse_head, every_byte_position_of_long_values_and_targets) {
     }
 }
 
+// A request line that no further byte can repair is refused before its CRLF.
+TEST(parse_head, hopeless_incomplete_request_line_is_refused_at_once) {
+    request_head h;
+    parse_error err;
+    for (std::string s : {"\x16\x03\x01\x02\x00"s, "GET\t"s, " GET"s, "GET  "s, "GET /a\x01"s, "GET / x"s,
+                          "GET / HTTP/1.1 "s, "GET / http"s, "GET / HTTP/1x"s, "GET / HTTP/1.1x"s, "GET / HTTP/-"s,
+                          "PRI * HTTP/2.0\r"s.substr(0, 14) + "0"})
+        EXPECT_EQ(parse_head(s, limits{}, h, err), result::error) << s;
+    for (std::string s : {"GET / HTTP/"s, "GET / HTTP/2.0"s, "OPTIONS * H"s, "GET http://a"s})
+        EXPECT_EQ(parse_head(s, limits{}, h, err), result::incomplete) << s;
+}
+
 TEST(parse_head, empty_input_and_partial_empty_lines_are_incomplete) {
     request_head h;
     parse_error err;
