@@ -3,6 +3,7 @@
 // split point of a valid head, and chunked bodies fed in every possible way.
 #include <gtest/gtest.h>
 
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -85,6 +86,9 @@ const std::vector<valid_case> valid_cases = {
     {"te_named_field_like", "GET / HTTP/1.1\r\nHost: h\r\nTE: trailers\r\n\r\n", "GET", "/", "/", O, 1, "h", true, false, false, 0, true, false, 2},
 };
 // clang-format on
+
+// ctest lists each case by its name rather than by its bytes.
+void PrintTo(const valid_case& c, std::ostream* os) { *os << c.name; }
 
 class valid_head : public ::testing::TestWithParam<valid_case> {};
 
@@ -271,6 +275,8 @@ const std::vector<invalid_case> invalid_cases = {
     {"te_space_inside", "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chun ked\r\n\r\n", 400},
 };
 // clang-format on
+
+void PrintTo(const invalid_case& c, std::ostream* os) { *os << c.name; }
 
 class invalid_head : public ::testing::TestWithParam<invalid_case> {};
 
@@ -535,6 +541,9 @@ chunk_decoder feed_cut(std::string_view raw, const std::vector<std::size_t>& cut
     piece(raw.size());
     return d;
 }
+
+void PrintTo(const chunk_case& c, std::ostream* os) { *os << c.name; }
+void PrintTo(const bad_chunk_case& c, std::ostream* os) { *os << c.name; }
 
 class chunked_body : public ::testing::TestWithParam<chunk_case> {};
 
