@@ -58,6 +58,20 @@ constexpr std::size_t max_empty_lines = 8;         // CRLFs tolerated before the
 constexpr std::size_t max_chunk_line = 4096;       // a chunk-size line with its extensions
 constexpr std::size_t max_trailer_bytes = 65536;   // the whole trailer section
 
+// Eight bytes at a time: true when none of them can stop a scan, i.e. no byte
+// below `low`, no DEL and (when `ascii`) no byte >= 0x80. The per-byte table
+// loop then finds the exact stop; a false alarm only means the slow path.
+template <unsigned char low, bool ascii>
+inline bool word_clean(const char* at8) {
+    constexpr std::uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+    std::uint64_t x;
+    std::memcpy(&x, at8, 8);
+    std::uint64_t below = (x - ones * low) & ~x & highs;
+    std::uint64_t del = x ^ (ones * 0x7f);
+    del = (del - ones) & ~del & highs;
+    return (below | del | (ascii ? x & highs : 0)) == 0;
+}
+
 inline unsigned char at(std::string_view s, std::size_t i) { return static_cast<unsigned char>(s[i]); }
 inline bool is_ows(unsigned char c) { return c == ' ' || c == '\t'; }
 
@@ -145,6 +159,7 @@ bool parse_request_line(std::string_view line, request_head& out, parse_error& e
     if (p == 0 || p == n || line[p] != ' ') return fail(err, 400, "bad method");
     out.method = line.substr(0, p);
     std::size_t t = ++p;
+    while (p + 8 <= n && word_clean<0x21, true>(line.data() + p)) p += 8;
     while (p < n && target_char[at(line, p)]) ++p;
     if (p == t || p == n || line[p] != ' ') return fail(err, 400, "bad request target");
     std::string_view target = line.substr(t, p - t);
@@ -188,6 +203,27 @@ bool parse_request_line(std::string_view line, request_head& out, parse_error& e
     out.host = authority;
     out.has_host = true;
     out.path_query = slash == std::string_view::npos ? std::string_view("/") : rest.substr(slash);
+    return true;
+}
+
+// A request line still without its CRLF: false when no byte that may follow
+// can make it valid (a TLS handshake on the plain port, a binary protocol), so
+// such a client is answered at once rather than after the line limit.
+bool request_line_prefix_ok(std::string_view s) {
+    std::size_t p = 0, n = s.size();
+    while (p < n && tchar[at(s, p)]) ++p;
+    if (p == n) return true;
+    if (p == 0 || s[p] != ' ') return false;
+    std::size_t t = ++p;
+    while (p < n && target_char[at(s, p)]) ++p;
+    if (p == n) return true;
+    if (p == t || s[p] != ' ') return false;
+    std::string_view v = s.substr(p + 1);
+    if (v.size() > 8) return false;
+    for (std::size_t i = 0; i < v.size(); ++i) {
+        bool ok = i < 5 ? v[i] == "HTTP/"[i] : i == 6 ? v[i] == '.' : v[i] >= '0' && v[i] <= '9';
+        if (!ok) return false;
+    }
     return true;
 }
 
@@ -305,6 +341,7 @@ result parse_head(std::string_view buf, const limits& lim, request_head& out, pa
     if (lf && (!cr || lf < cr)) return error(err, 400, "bare LF");
     if (!cr) {
         if (n - line_start > lim.max_request_line) return error(err, 414, "request line too long");
+        if (!request_line_prefix_ok(buf.substr(line_start))) return error(err, 400, "bad request line");
         return result::incomplete;
     }
     p = static_cast<const char*>(cr) - buf.data();
@@ -338,6 +375,7 @@ result parse_head(std::string_view buf, const limits& lim, request_head& out, pa
         header_field f;
         f.name = buf.substr(name_start, p - name_start);
         std::size_t value_start = ++p;
+        while (p + 8 <= n && word_clean<0x20, false>(buf.data() + p)) p += 8;
         while (p < n && value_char[at(buf, p)]) ++p;
         if (p == n) return incomplete();
         if (buf[p] != '\r')
