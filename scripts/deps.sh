@@ -6,7 +6,8 @@ set -euo pipefail
 
 want=(build-essential cmake pkg-config libevent-dev python3-dev libtoml11-dev libsystemd-dev)
 if [[ "${1:-build}" == test ]]; then
-  want+=(googletest libgtest-dev libbenchmark-dev python3-pytest python3-flask python3-django nginx wrk curl chromium)
+  want+=(googletest libgtest-dev libbenchmark-dev python3-pytest python3-flask python3-django nginx wrk curl chromium
+         python3-numpy python3-lxml python3-yaml)
 elif [[ "${1:-build}" == fuzz ]]; then
   want+=(clang libclang-rt-14-dev)
 fi
