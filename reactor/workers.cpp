@@ -84,11 +84,15 @@ int run_workers(server_options opts, unsigned workers) {
         addrs.clear();
         for (const auto& t : opts.listen_override) {
             if (auto a = conf::parse_listen(t)) {
+                a->reuse_port = r.cfg->server.reuse_port;
                 addrs.push_back(*a);
             }
         }
     }
     for (const auto& a : addrs) {
+        if (opts.inherited_listeners.count(a.text) != 0) {
+            continue;  // passed by systemd (socket activation)
+        }
         int fd = open_listener(a, err);
         if (fd < 0) {
             log::write(log::level::crit, "workers", "", err);
