@@ -89,6 +89,7 @@ int run_workers(server_options opts, unsigned workers) {
             }
         }
     }
+    const std::map<std::string, int> from_systemd = opts.inherited_listeners;  // systemd owns their files
     for (const auto& a : addrs) {
         if (opts.inherited_listeners.count(a.text) != 0) {
             continue;  // passed by systemd (socket activation)
@@ -190,7 +191,7 @@ int run_workers(server_options opts, unsigned workers) {
         }
     }
     for (const auto& a : addrs) {
-        if (a.type == conf::listen_addr::kind::unix_socket) {
+        if (a.type == conf::listen_addr::kind::unix_socket && !from_systemd.count(a.text)) {
             ::unlink(a.path.c_str());
         }
     }

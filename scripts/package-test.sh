@@ -34,9 +34,9 @@ dpkg -i "$deb" >/dev/null || fail "dpkg -i $deb"
 installed=1
 for f in /usr/bin/subhttpd /usr/share/subhttpd/python/_subhttpd.py /usr/share/subhttpd/python/mod_python/apache.py \
          /usr/share/man/man1/subhttpd.1.gz /usr/share/bash-completion/completions/subhttpd \
-         /lib/systemd/system/subhttpd.service /lib/systemd/system/subhttpd.socket \
+         /usr/lib/systemd/system/subhttpd.service /usr/lib/systemd/system/subhttpd.socket \
          /usr/share/doc/subhttpd/samples/server.toml; do
-  [[ -e $f || -e /usr$f ]] || fail "the package did not install $f"
+  [[ -e $f ]] || fail "the package did not install $f"
 done
 
 # Run from an empty folder with a clean environment: nothing may come from the source tree.
@@ -71,7 +71,7 @@ pid=""
 
 # The installed units: systemd-analyze works offline, without a running systemd.
 if command -v systemd-analyze >/dev/null; then
-  out=$(systemd-analyze verify /lib/systemd/system/subhttpd.service /lib/systemd/system/subhttpd.socket 2>&1) \
+  out=$(systemd-analyze verify /usr/lib/systemd/system/subhttpd.service /usr/lib/systemd/system/subhttpd.socket 2>&1) \
     || fail "systemd-analyze verify: $out"
   # Warnings about other units on this machine are not ours.
   ours=$(grep -i 'subhttpd' <<<"$out" || true)
