@@ -30,8 +30,10 @@ int open_listener(const conf::listen_addr& addr, std::string& err) {
         if (lstat(addr.path.c_str(), &sb) == 0 && S_ISSOCK(sb.st_mode)) {
             // A socket file someone still accepts on is in use; one nobody
             // answers on is left from an earlier run.
-            int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-            bool live = probe >= 0 && connect(probe, reinterpret_cast<sockaddr*>(&sun), sizeof sun) == 0;
+            // (Non-blocking: a full backlog answers EAGAIN, which is also "live".)
+            int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+            bool live = probe >= 0 && (connect(probe, reinterpret_cast<sockaddr*>(&sun), sizeof sun) == 0 ||
+                                       errno == EAGAIN);
             if (probe >= 0) {
                 ::close(probe);
             }
