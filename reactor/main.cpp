@@ -24,7 +24,7 @@ namespace {
 
 using subhttpd::json_escape;
 
-constexpr const char* version_text = "subhttpd 0.1.0";
+constexpr const char* version_text = "subhttpd " SUBHTTPD_VERSION;
 
 constexpr const char* usage_text =
     "usage:\n"

@@ -369,3 +369,26 @@ def test_bash_completion(tmp_path):
     assert "--method" in complete("subhttpd route --", cwd)
     assert complete("subhttpd run -c ", cwd) == ["server.toml", "sub"]
     assert complete("subhttpd route -c server.toml x --method P", cwd) == ["PATCH", "POST", "PUT"]
+
+
+# ---------------------------------------------------------------- metrics
+
+def test_metrics_carry_build_info_and_process_figures(tmp_path):
+    port = free_port()
+    cfg = config(str(tmp_path), "127.0.0.1:%d" % port, server_extra='status = "/server-status"')
+    srv = start(str(tmp_path), cfg, port)
+    try:
+        r = srv.get("/server-status?metrics")
+        assert r.status == 200
+        version = run_cli("--version").stdout.splitlines()
+        python = version[1].split()[1]
+        libevent = version[2].split()[1]
+        assert 'subhttpd_build_info{version="%s",python="%s",libevent="%s"} 1' % (
+            version[0].split()[1], python, libevent) in r.text, r.text
+        values = dict(l.split(" ", 1) for l in r.text.splitlines() if l and not l.startswith("#") and "{" not in l)
+        assert float(values["process_resident_memory_bytes"]) > 1e6
+        assert float(values["process_open_fds"]) >= 3
+        assert float(values["process_cpu_seconds_total"]) > 0
+        assert float(values["process_start_time_seconds"]) > 1.7e9  # unix time, not an uptime
+    finally:
+        srv.stop()
