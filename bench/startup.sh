@@ -25,10 +25,10 @@ PY=/usr/bin/python3
 [ -x "$BIN" ] || { echo "startup.sh: no binary at $BIN (build first, or pass its path)" >&2; exit 1; }
 command -v curl >/dev/null || { echo "startup.sh: curl is needed" >&2; exit 1; }
 
-# The build byte-compiles interp/python; an edit since then would make every
-# interpreter compile _subhttpd.py again when __pycache__ is not written at run
-# time (PYTHONDONTWRITEBYTECODE), which is not what a deployment sees.
-"$PY" -m compileall -q "$ROOT/interp/python" >/dev/null || true
+# The build copies interp/python beside the binary (../share/subhttpd/python)
+# and byte-compiles it there, as an installed tree has it; nothing is written
+# into the source tree.
+RUNTIME=$(dirname "$(dirname "$BIN")")/share/subhttpd/python
 
 PID=""
 cleanup() { if [ -n "$PID" ]; then kill "$PID" 2>/dev/null; wait "$PID" 2>/dev/null; fi; }
@@ -79,6 +79,6 @@ if [ "${PROFILE:-0}" = 1 ]; then
   # What a new interpreter imports at set-up (the embedded one imports the same
   # _subhttpd and mod_python modules): cumulative microseconds, slowest first.
   echo "slowest imports of the interpreter set-up (python3 -X importtime):"
-  PYTHONPATH="$ROOT/interp/python" "$PY" -X importtime -c 'import _subhttpd, mod_python.apache' 2>&1 >/dev/null |
+  PYTHONPATH="$RUNTIME" "$PY" -X importtime -c 'import _subhttpd, mod_python.apache' 2>&1 >/dev/null |
     awk -F'|' 'NR > 1 { gsub(/ /, "", $2); print $2 "\t" $3 }' | sort -rn | head -15
 fi

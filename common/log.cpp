@@ -70,14 +70,16 @@ const char* level_name(level lv) {
     return "?";
 }
 
+// UTC with an explicit "Z": a handler that changes TZ and calls tzset() (Django
+// does, for its TIME_ZONE) cannot shift the log's times. gmtime_r reads no TZ.
 std::string timestamp() {
     timeval tv{};
     gettimeofday(&tv, nullptr);
     tm t{};
-    localtime_r(&tv.tv_sec, &t);
+    gmtime_r(&tv.tv_sec, &t);
     char buf[64];
-    std::size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &t);
-    std::snprintf(buf + n, sizeof buf - n, ".%03ld", static_cast<long>(tv.tv_usec / 1000));
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", t.tm_year + 1900, t.tm_mon + 1,
+                  t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec, static_cast<long>(tv.tv_usec / 1000));
     return buf;
 }
 
@@ -93,13 +95,20 @@ std::string open(const std::string& error_log, const std::string& access_log) {
 }
 
 std::string reopen() {
-    std::lock_guard<std::mutex> g(mu_);
-    std::string a = error_.path, b = access_.path;
-    std::string err = open_sink(error_, a);
-    if (!err.empty()) {
-        return err;
+    std::string a, b, err;
+    {
+        std::lock_guard<std::mutex> g(mu_);
+        a = error_.path;
+        b = access_.path;
+        err = open_sink(error_, a);
+        if (err.empty()) {
+            err = open_sink(access_, b);
+        }
     }
-    return open_sink(access_, b);
+    if (err.empty()) {
+        write(level::notice, "log", "", "reopened the log files (error_log " + a + ", access_log " + b + ")");
+    }
+    return err;
 }
 
 void set_level(level lv) { level_.store(static_cast<int>(lv)); }

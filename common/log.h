@@ -1,5 +1,6 @@
 #pragma once
 // The one logger: error log lines "[time] [level] [subsystem] [interp] message"
+// (time in UTC, "2026-12-01T20:35:22.123Z", whatever TZ a handler sets)
 // and access log lines. The level is checked before anything is formatted.
 // Any thread may log: each line is written with one write(2) under a mutex.
 // The reactor owns the files (open/reopen on SIGUSR1); everyone else only logs.

@@ -200,7 +200,8 @@ void read_server(reporter& rep, const toml::value& t, const std::string& dir,
                  server_settings& server) {
     detail::check_keys(rep, t,
                        {"listen", "sites", "workers", "pool_threads", "reload", "access_log",
-                        "error_log", "shutdown_grace", "status", "trusted_proxies", "dev"},
+                        "error_log", "shutdown_grace", "status", "trusted_proxies", "dev", "reuse_port",
+                        "access_log_format"},
                        "[server]");
     if (auto* v = find_key(t, "listen")) {
         read_listen(rep, *v, dir, server);
@@ -287,6 +288,28 @@ void read_server(reporter& rep, const toml::value& t, const std::string& dir,
         if (auto b = detail::get_bool(rep, *v, "dev")) {
             server.dev = *b;
         }
+    }
+    if (auto* v = find_key(t, "reuse_port")) {
+        if (auto b = detail::get_bool(rep, *v, "reuse_port")) {
+            server.reuse_port = *b;
+        }
+    }
+    if (auto* v = find_key(t, "access_log_format")) {
+        if (auto f = detail::get_string(rep, *v, "access_log_format")) {
+            if (*f == "combined") {
+                server.access_format = access_log_format::combined;
+            } else if (*f == "common") {
+                server.access_format = access_log_format::common;
+            } else if (*f == "json") {
+                server.access_format = access_log_format::json;
+            } else {
+                rep.at(*v, "invalid access_log_format '" + *f +
+                               "' (expected \"combined\", \"common\" or \"json\")");
+            }
+        }
+    }
+    for (auto& a : server.listen) {
+        a.reuse_port = server.reuse_port;
     }
 }
 

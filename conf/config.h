@@ -90,6 +90,10 @@ struct site {
 
 enum class reload_mode { watch, signal, off };
 
+// access_log_format: Apache's combined / common (each followed by the interpreter
+// and the duration in µs), or one JSON object per line.
+enum class access_log_format { combined, common, json };
+
 struct listen_addr {
     enum class kind { tcp, unix_socket };
     kind type = kind::tcp;
@@ -97,6 +101,7 @@ struct listen_addr {
     std::uint16_t port = 0;
     std::string path;  // unix_socket
     std::string text;  // as written: "127.0.0.1:8080", "[::1]:8080", "unix:/run/x.sock"
+    bool reuse_port = false;  // [server] reuse_port: bind with SO_REUSEPORT
 };
 std::optional<listen_addr> parse_listen(std::string_view text);
 
@@ -107,11 +112,13 @@ struct server_settings {
     unsigned pool_threads = 4;
     reload_mode reload = reload_mode::watch;
     std::string access_log = "-";  // path, "-" (stderr) or "off"
+    access_log_format access_format = access_log_format::combined;
     std::string error_log = "-";
     std::chrono::milliseconds shutdown_grace{10000};
     std::optional<std::string> status;  // URL path of the status page
     std::vector<std::string> trusted_proxies = {"127.0.0.1"};
     bool dev = false;
+    bool reuse_port = false;  // SO_REUSEPORT: share a port another process has bound
 };
 
 struct limit_settings {

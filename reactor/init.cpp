@@ -27,9 +27,15 @@ listen = ["@LISTEN@"]
 sites = ["sites.d/*.toml"]
 # "watch": reload when a config file changes (and on SIGHUP); "signal": SIGHUP only; "off".
 reload = "watch"
-# Apache combined format + interpreter + microseconds; a path, "-" (stderr) or "off".
+# Access log: a path, "-" (stderr) or "off"; the format "combined" or "common"
+# (Apache's, + interpreter + microseconds) or "json" (one object per line).
+# Times are UTC whatever TZ a handler sets.
 access_log = "-"
+access_log_format = "combined"
 error_log = "-"
+# true: share the port with another process (SO_REUSEPORT), which then splits
+# the connections; false: a busy port stops the start ("address already in use").
+reuse_port = false
 # Seconds a graceful stop (SIGTERM) waits for requests in flight.
 shutdown_grace = 10
 # A status page for loopback clients (HTML, ?json, ?metrics). Remove to disable.

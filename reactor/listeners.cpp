@@ -28,7 +28,20 @@ int open_listener(const conf::listen_addr& addr, std::string& err) {
         std::memcpy(sun.sun_path, addr.path.c_str(), addr.path.size());
         struct stat sb{};
         if (lstat(addr.path.c_str(), &sb) == 0 && S_ISSOCK(sb.st_mode)) {
-            ::unlink(addr.path.c_str());  // a stale socket from an earlier run
+            // A socket file someone still accepts on is in use; one nobody
+            // answers on is left from an earlier run.
+            // (Non-blocking: a full backlog answers EAGAIN, which is also "live".)
+            int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+            bool live = probe >= 0 && (connect(probe, reinterpret_cast<sockaddr*>(&sun), sizeof sun) == 0 ||
+                                       errno == EAGAIN);
+            if (probe >= 0) {
+                ::close(probe);
+            }
+            if (live) {
+                err = addr.text + ": address already in use (another process accepts on this socket)";
+                return -1;
+            }
+            ::unlink(addr.path.c_str());
         }
         fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
         if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&sun), sizeof sun) != 0 || listen(fd, 1024) != 0) {
@@ -58,16 +71,21 @@ int open_listener(const conf::listen_addr& addr, std::string& err) {
         }
         int one = 1;
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-        // Worker processes that open a listener added by a reload bind beside
-        // the sockets they inherited.
-        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+        // Only on request: a shared port splits the traffic between whoever
+        // bound it, so by default a busy port is an error, as in other servers.
+        if (addr.reuse_port) {
+            setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+        }
         if (ai->ai_family == AF_INET6) {
             setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
         }
         if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, 1024) == 0) {
             break;
         }
-        err = addr.text + ": " + std::strerror(errno);
+        err = addr.text + ": " +
+              (errno == EADDRINUSE ? std::string("address already in use (another process listens there; "
+                                                 "reuse_port = true in [server] shares the port)")
+                                   : std::string(std::strerror(errno)));
         ::close(fd);
         fd = -1;
     }

@@ -11,22 +11,26 @@
 #include "reactor/dev.h"
 #include "reactor/init.h"
 #include "common/escape.h"
+#include "reactor/runtime_path.h"
 #include "reactor/server.h"
+#include "reactor/systemd_sockets.h"
 #include "reactor/workers.h"
 
+#include <Python.h>
+#include <event2/event.h>
 #include <unistd.h>
 
 namespace {
 
 using subhttpd::json_escape;
 
-constexpr const char* version_text = "subhttpd 0.1.0";
+constexpr const char* version_text = "subhttpd " SUBHTTPD_VERSION;
 
 constexpr const char* usage_text =
     "usage:\n"
     "  subhttpd init DIR [--name NAME] [--listen ADDR]\n"
     "                                      scaffold a project: server.toml, sites.d/NAME.toml, htdocs/\n"
-    "  subhttpd [run] -c server.toml [--listen ADDR]... [--dev]\n"
+    "  subhttpd [run] -c server.toml [--listen ADDR]... [--dev] [--runtime DIR]\n"
     "                                      serve (the default command)\n"
     "  subhttpd check -c server.toml [--json]\n"
     "                                      validate every file; print each error as file:line:col: message\n"
@@ -46,7 +50,7 @@ constexpr const char* usage_text =
     "signals: SIGHUP reload, SIGTERM/SIGINT graceful stop, SIGUSR1 reopen logs\n";
 
 constexpr const char* run_help =
-    "usage: subhttpd [run] -c server.toml [--listen ADDR]... [--dev]\n"
+    "usage: subhttpd [run] -c server.toml [--listen ADDR]... [--dev] [--runtime DIR]\n"
     "\n"
     "Serves the sites of server.toml until SIGTERM/SIGINT (graceful stop).\n"
     "\n"
@@ -58,6 +62,8 @@ constexpr const char* run_help =
     "                        on, reload on file change, a banner listing each site's URL,\n"
     "                        document root, handler blocks and interpreter rule, and short\n"
     "                        access lines coloured by status on a terminal (NO_COLOR=1: plain)\n"
+    "  --runtime DIR         the Python runtime (_subhttpd, mod_python); default: $SUBHTTPD_RUNTIME,\n"
+    "                        else ../share/subhttpd/python beside the binary, else the install prefix\n"
     "\n"
     "examples:\n"
     "  subhttpd -c samples/server.toml\n"
@@ -142,6 +148,7 @@ struct args {
     std::vector<std::string> positional;
     std::string method = "GET";
     std::string name = "localhost";
+    std::string runtime;
     bool json = false;
     bool help = false;
     bool dev = false;
@@ -175,6 +182,10 @@ args parse_args(int argc, char** argv) {
             a.method = value("--method");
         } else if (s == "--name") {
             a.name = value("--name");
+        } else if (s == "--runtime") {
+            a.runtime = value("--runtime");
+        } else if (s.rfind("--runtime=", 0) == 0) {
+            a.runtime = s.substr(10);
         } else if (s == "--json") {
             a.json = true;
         } else if (s == "--dev") {
@@ -282,7 +293,10 @@ int main(int argc, char** argv) {
         return 0;
     }
     if (a.command == "version") {
-        std::cout << version_text << "\n";
+        // Py_GetVersion is safe before Py_Initialize: "3.11.2 (main, ...) [GCC ...]".
+        std::string py = Py_GetVersion();
+        std::cout << version_text << "\nPython " << py.substr(0, py.find(' ')) << " (embedded)\nlibevent "
+                  << event_get_version() << "\n";
         return 0;
     }
     if (a.command == "init") {
@@ -326,9 +340,27 @@ int main(int argc, char** argv) {
     opts.config_path = a.config;
     opts.listen_override = a.listen;
     opts.dev = a.dev;
+    subhttpd::reactor::runtime_result rt = subhttpd::reactor::find_runtime(
+        subhttpd::reactor::process_runtime_search(a.runtime), subhttpd::reactor::is_runtime_dir);
+    if (rt.dir.empty()) {
+        std::cerr << "subhttpd: " << rt.error << "\n";
+        return 1;
+    }
+    opts.runtime_dir = rt.dir;
     {
-        // workers = N: a parent that binds and forks; the reactor runs in the workers.
         subhttpd::conf::load_result lr = subhttpd::conf::load(a.config);
+        if (lr.ok()) {
+            // Socket activation: what systemd passed, matched to the listen addresses.
+            std::vector<subhttpd::conf::listen_addr> addrs = lr.cfg->server.listen;
+            if (!a.listen.empty()) {
+                addrs.clear();
+                for (const auto& l : a.listen) {
+                    addrs.push_back(*subhttpd::conf::parse_listen(l));
+                }
+            }
+            opts.inherited_listeners = subhttpd::reactor::systemd_listeners(addrs);
+        }
+        // workers = N: a parent that binds and forks; the reactor runs in the workers.
         if (lr.ok() && lr.cfg->server.workers != 1) {
             unsigned n = lr.cfg->server.workers;
             if (n == 0) {

@@ -24,6 +24,7 @@
 #include "hosts/route.h"
 #include "interp/dispatch.h"
 #include "interp/registry.h"
+#include "reactor/access_log.h"
 #include "reactor/http/connection.h"
 #include "reactor/http/exchange.h"
 #include "reactor/listeners.h"
@@ -94,13 +95,21 @@ struct server::impl {
     }
 
     std::vector<conf::listen_addr> listen_addrs(const conf::config& c) const {
-        if (opts.listen_override.empty()) {
-            return c.server.listen;
-        }
         std::vector<conf::listen_addr> out;
+        if (opts.listen_override.empty()) {
+            out = c.server.listen;
+        }
         for (const auto& text : opts.listen_override) {
             if (auto a = conf::parse_listen(text)) {
+                a->reuse_port = c.server.reuse_port;
                 out.push_back(*a);
+            }
+        }
+        if (opts.is_worker) {
+            // A listener added by a reload is opened by every worker process,
+            // beside each other (the ones at start come from the parent).
+            for (auto& a : out) {
+                a.reuse_port = true;
             }
         }
         return out;
@@ -259,24 +268,23 @@ struct server::impl {
                                          dev::colour_wanted()));
             return;
         }
-        const interp::peer_info& p = ex.peer();
-        char when[64];
-        time_t now = time(nullptr);
-        tm lt{};
-        localtime_r(&now, &lt);
-        std::strftime(when, sizeof when, "%d/%b/%Y:%H:%M:%S %z", &lt);
         auto header = [&](const char* name) -> std::string {
-            std::string_view v = ex.field(name);
-            return v.empty() ? std::string("-") : std::string(v);
+            return std::string(ex.field(name));  // "" when absent
         };
-        long us = static_cast<long>((mono_now() - t0) * 1e6);
-        std::string line = p.remote_ip + " - " + (user.empty() ? std::string("-") : user) + " [" + when + "] \"" +
-                           std::string(ex.method()) + " " +
-                           std::string(ex.target()) + " " + std::string(ex.protocol()) + "\" " +
-                           std::to_string(status) + " " + std::to_string(ex.bytes_written()) + " \"" +
-                           header("Referer") + "\" \"" + header("User-Agent") + "\" " +
-                           (interp.empty() ? "-" : interp) + " " + std::to_string(us) + "us";
-        log::access(line);
+        access_fields f;
+        f.remote_ip = ex.peer().remote_ip;
+        f.user = user;
+        f.time = std::chrono::system_clock::now();
+        f.method = ex.method();
+        f.target = ex.target();
+        f.protocol = ex.protocol();
+        f.status = status;
+        f.bytes = ex.bytes_written();
+        f.referer = header("Referer");
+        f.user_agent = header("User-Agent");
+        f.interpreter = interp;
+        f.micros = static_cast<std::int64_t>((mono_now() - t0) * 1e6);
+        log::access(format_access_line(f, cfg->server.access_format));
     }
 
     void handle(std::unique_ptr<http::http_exchange> ex) {
@@ -425,7 +433,7 @@ std::string server::start() {
 
     interp::runtime_settings rs;
     rs.python_exe = SUBHTTPD_PYTHON_EXE;
-    rs.python_dir = SUBHTTPD_PYTHON_DIR;
+    rs.python_dir = s.opts.runtime_dir;  // found by main(): reactor/runtime_path.h
     rs.path = r.cfg->python.path;
     rs.optimize = r.cfg->python.optimize;
     rs.main_imports = r.cfg->python.main_imports;

@@ -21,6 +21,7 @@ struct server_options {
     bool dev = false;                          // --dev
     std::map<std::string, int> inherited_listeners;  // worker process: bound by the parent
     bool is_worker = false;
+    std::string runtime_dir;  // the Python runtime (reactor/runtime_path.h)
 };
 
 class server {

@@ -2,6 +2,12 @@
 
 #include "common/escape.h"
 
+#include <Python.h>
+#include <dirent.h>
+#include <event2/event.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <cstdio>
 #include <ctime>
 
@@ -69,12 +75,54 @@ std::string render_json(const server_figures& f) {
     return o;
 }
 
+// Prometheus' standard process metrics, read from /proc and getrusage.
+struct process_figures {
+    double cpu_seconds = 0;
+    double rss_bytes = 0;
+    double open_fds = 0;
+};
+
+process_figures read_process() {
+    process_figures p;
+    rusage ru{};
+    if (getrusage(RUSAGE_SELF, &ru) == 0) {
+        p.cpu_seconds = static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+                        static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+    }
+    if (FILE* f = std::fopen("/proc/self/statm", "re")) {
+        long size = 0, resident = 0;
+        if (std::fscanf(f, "%ld %ld", &size, &resident) == 2) {
+            p.rss_bytes = static_cast<double>(resident) * static_cast<double>(sysconf(_SC_PAGESIZE));
+        }
+        std::fclose(f);
+    }
+    if (DIR* d = opendir("/proc/self/fd")) {
+        while (dirent* e = readdir(d)) {
+            p.open_fds += e->d_name[0] != '.' ? 1 : 0;
+        }
+        closedir(d);
+        p.open_fds -= 1;  // the one opendir holds
+    }
+    return p;
+}
+
 std::string render_metrics(const server_figures& f) {
     std::string o;
     auto metric = [&](const char* name, const char* type, const char* help, const std::string& value) {
         o += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n" + name + " " +
              value + "\n";
     };
+    std::string py = Py_GetVersion();
+    o += "# HELP subhttpd_build_info The versions of subhttpd, the embedded Python and libevent.\n"
+         "# TYPE subhttpd_build_info gauge\n"
+         "subhttpd_build_info{version=\"" SUBHTTPD_VERSION "\",python=\"" + py.substr(0, py.find(' ')) +
+         "\",libevent=\"" + event_get_version() + "\"} 1\n";
+    process_figures p = read_process();
+    metric("process_cpu_seconds_total", "counter", "User and system CPU time spent in seconds.", num(p.cpu_seconds));
+    metric("process_resident_memory_bytes", "gauge", "Resident memory size in bytes.", num(p.rss_bytes));
+    metric("process_open_fds", "gauge", "Number of open file descriptors.", num(p.open_fds));
+    metric("process_start_time_seconds", "gauge", "Start time of the process since the Unix epoch in seconds.",
+           num(f.started));
     metric("subhttpd_uptime_seconds", "gauge", "Seconds since the server started.", num(f.now - f.started));
     metric("subhttpd_config_generation", "gauge", "Configuration generation in force.",
            std::to_string(f.generation));

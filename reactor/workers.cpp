@@ -84,11 +84,16 @@ int run_workers(server_options opts, unsigned workers) {
         addrs.clear();
         for (const auto& t : opts.listen_override) {
             if (auto a = conf::parse_listen(t)) {
+                a->reuse_port = r.cfg->server.reuse_port;
                 addrs.push_back(*a);
             }
         }
     }
+    const std::map<std::string, int> from_systemd = opts.inherited_listeners;  // systemd owns their files
     for (const auto& a : addrs) {
+        if (opts.inherited_listeners.count(a.text) != 0) {
+            continue;  // passed by systemd (socket activation)
+        }
         int fd = open_listener(a, err);
         if (fd < 0) {
             log::write(log::level::crit, "workers", "", err);
@@ -186,7 +191,7 @@ int run_workers(server_options opts, unsigned workers) {
         }
     }
     for (const auto& a : addrs) {
-        if (a.type == conf::listen_addr::kind::unix_socket) {
+        if (a.type == conf::listen_addr::kind::unix_socket && !from_systemd.count(a.text)) {
             ::unlink(a.path.c_str());
         }
     }
