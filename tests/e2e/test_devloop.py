@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from conftest import run_cli
+from conftest import Server, free_port, run_cli
 
 # ---- static aliases --------------------------------------------------------
 
@@ -449,3 +449,30 @@ def test_django_debug_page_in_dev_mode_only(make_server, frameworks):
     plain = make_server(files)
     r = plain.get("/boom", host="django.localhost")
     assert r.status == 500 and "ZeroDivisionError" not in r.text
+
+
+# ---- subhttpd init --flask / --django ------------------------------------------
+
+@pytest.mark.parametrize("kind, edit, before, after", [
+    ("--flask", "app/greetings.py", "Hello from Flask on subhttpd", "Edited Flask"),
+    ("--django", "project/mysite/greetings.py", "Hello from Django on subhttpd", "Edited Django"),
+])
+def test_init_framework_project_serves_and_reloads(tmp_path, frameworks, kind, edit, before, after):
+    project = str(tmp_path / "proj")
+    made = run_cli("init", kind, project)
+    assert made.returncode == 0, made.stderr
+    again = run_cli("init", kind, project)
+    assert again.returncode == 1 and "not overwriting" in again.stderr
+    assert run_cli("check", "-c", os.path.join(project, "server.toml")).returncode == 0
+    srv = Server(project, os.path.join(project, "server.toml"), free_port(), ["--dev"])
+    srv.log_path = str(tmp_path / "server.log")
+    srv.start()
+    try:
+        page = srv.get("/")
+        assert page.status == 200 and before in page.text, (page, srv.log()[-3000:])
+        css = srv.get("/static/style.css")
+        assert css.status == 200 and "font" in css.text
+        rewrite(os.path.join(project, edit), before, after)
+        assert srv.wait_for(lambda: after in srv.get("/").text, timeout=10), srv.log()[-3000:]
+    finally:
+        srv.stop()
