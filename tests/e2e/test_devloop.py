@@ -476,3 +476,12 @@ def test_init_framework_project_serves_and_reloads(tmp_path, frameworks, kind, e
         assert srv.wait_for(lambda: after in srv.get("/").text, timeout=10), srv.log()[-3000:]
     finally:
         srv.stop()
+
+
+def test_werkzeug_debugger_when_asked(make_server, frameworks):
+    files = {"sites.d/flask.toml": FLASK_SITE + 'options = { wsgi_debugger = "werkzeug" }\n'}
+    files.update(FLASK_FILES)
+    srv = start_dev(make_server, files)
+    r = srv.get("/boom", host="flask.localhost", headers={"Accept": "text/html"})
+    assert r.status == 500 and "Werkzeug" in r.text and "ZeroDivisionError" in r.text, r.text[:1000]
+    assert srv.get("/", host="flask.localhost").text == "flask says one"
