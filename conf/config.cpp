@@ -386,8 +386,10 @@ void read_python(reporter& rep, const toml::value& t, const std::string& dir,
         }
     }
     if (auto* v = find_key(t, "autoreload")) {
-        if (auto b = detail::get_bool(rep, *v, "autoreload")) {
-            python.autoreload = *b;
+        bool on = true, app = false;
+        if (detail::get_autoreload(rep, *v, on, app)) {
+            python.autoreload = on;
+            python.autoreload_app = app;
         }
     }
     if (auto* v = find_key(t, "optimize")) {

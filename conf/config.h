@@ -48,13 +48,15 @@ using options_map = std::map<std::string, std::string>;
 struct block {
     // per phase: the handler list exactly as written ("module::callable | .ext ...")
     std::array<std::optional<std::vector<std::string>>, phase_count> handlers;
-    std::optional<std::string> wsgi;  // "module:callable" or a path to a .wsgi/.py file
+    std::optional<std::string> wsgi;  // "module:callable", "module:factory(args)" or a .wsgi/.py path
+    source_loc wsgi_where;
     std::optional<std::string> interpreter;
     std::optional<bool> interp_per_directory;
     std::optional<bool> interp_per_directive;
     std::optional<bool> offload;
     std::optional<bool> debug;
-    std::optional<bool> autoreload;
+    std::optional<bool> autoreload;      // true for `true` and "app"
+    std::optional<bool> autoreload_app;  // "app": a changed app source file gives a fresh interpreter
     std::optional<std::chrono::milliseconds> handler_timeout;
     options_map options;
     std::optional<std::string> auth_type;
@@ -72,6 +74,14 @@ struct location_block {
     block settings;
 };
 
+// [[site.alias]]: Apache's Alias. URLs under `url` map to files under `path`
+// (outside document_root), with the same escape checks as the document root.
+struct alias_block {
+    std::string url;   // URL prefix: starts with '/', no trailing '/' (never "/" itself)
+    std::string path;  // absolute, normalised folder
+    source_loc where;
+};
+
 struct site {
     std::string server_name;           // lower-case; the default interpreter name
     std::vector<std::string> aliases;  // lower-case; "*.example.org" matches any sub-domain
@@ -84,6 +94,7 @@ struct site {
     block settings;                        // site-level block keys
     std::vector<directory_block> directories;  // file order
     std::vector<location_block> locations;     // file order
+    std::vector<alias_block> url_aliases;      // file order; the longest matching url wins
     std::string file;                      // the file that defines this site
     source_loc where;
 };
@@ -134,6 +145,7 @@ struct python_settings {
     std::vector<std::string> path;  // absolute
     bool debug = false;
     bool autoreload = true;
+    bool autoreload_app = false;  // autoreload = "app" (the dev-mode default)
     int optimize = 0;
     std::vector<std::string> main_imports;  // imported into main_interpreter at start, before any subinterpreter
 };

@@ -44,6 +44,8 @@ std::optional<std::string> get_string(reporter& rep, const toml::value& v, std::
 std::optional<std::string> get_nonempty_string(reporter& rep, const toml::value& v,
                                                std::string_view key);
 std::optional<bool> get_bool(reporter& rep, const toml::value& v, std::string_view key);
+// `autoreload`: true, false or "app". Sets both outputs; false (reported) on a bad value.
+bool get_autoreload(reporter& rep, const toml::value& v, bool& on, bool& app);
 std::optional<std::int64_t> get_int(reporter& rep, const toml::value& v, std::string_view key,
                                     std::int64_t min, std::int64_t max);
 // An array of strings; a single string is accepted as a one-element list when

@@ -6,6 +6,7 @@
 #include <system_error>
 
 #include "conf/reader.h"
+#include "conf/wsgi_spec.h"
 
 namespace subhttpd::conf::detail {
 
@@ -51,6 +52,14 @@ block read_block(reporter& rep, const toml::value& table) {
     }
     if (auto* v = find_key(table, "wsgi")) {
         b.wsgi = get_nonempty_string(rep, *v, "wsgi");
+        b.wsgi_where = loc_of(*v);
+        wsgi_spec spec;
+        if (b.wsgi) {
+            if (auto e = parse_wsgi_spec(*b.wsgi, spec); !e.empty()) {
+                rep.at(*v, "wsgi '" + *b.wsgi + "' " + e);
+                b.wsgi.reset();
+            }
+        }
     }
     if (auto* v = find_key(table, "interpreter")) {
         b.interpreter = get_nonempty_string(rep, *v, "interpreter");
@@ -68,7 +77,11 @@ block read_block(reporter& rep, const toml::value& table) {
         b.debug = get_bool(rep, *v, "debug");
     }
     if (auto* v = find_key(table, "autoreload")) {
-        b.autoreload = get_bool(rep, *v, "autoreload");
+        bool on = true, app = false;
+        if (get_autoreload(rep, *v, on, app)) {
+            b.autoreload = on;
+            b.autoreload_app = app;
+        }
     }
     if (auto* v = find_key(table, "handler_timeout")) {
         b.handler_timeout = get_duration(rep, *v, "handler_timeout");
@@ -222,6 +235,88 @@ void read_locations(reporter& rep, const toml::value& v, site& s) {
     }
 }
 
+// [[site.alias]]: url prefix -> folder; relative paths against the site file's folder.
+void read_url_aliases(reporter& rep, const toml::value& v, const std::string& dir, site& s) {
+    for (const auto* t : tables_of(rep, v, "site.alias")) {
+        check_keys(rep, *t, {"url", "path"}, "[site.alias]");
+        alias_block a;
+        a.where = loc_of(*t);
+        auto* uv = find_key(*t, "url");
+        auto* pv = find_key(*t, "path");
+        if (!uv) {
+            rep.at(*t, "missing required key 'url' in [site.alias]");
+        }
+        if (!pv) {
+            rep.at(*t, "missing required key 'path' in [site.alias]");
+        }
+        if (!uv || !pv) {
+            continue;
+        }
+        auto url = get_nonempty_string(rep, *uv, "url");
+        auto path = get_nonempty_string(rep, *pv, "path");
+        if (!url || !path) {
+            continue;
+        }
+        if (!url->starts_with("/")) {
+            rep.at(*uv, "alias url '" + *url + "' must start with '/'");
+            continue;
+        }
+        while (url->size() > 1 && url->back() == '/') {
+            url->pop_back();
+        }
+        bool clean = *url != "/" && url->find('%') == std::string::npos &&
+                     url->find('\0') == std::string::npos && url->find("//") == std::string::npos;
+        for (std::size_t pos = 0; clean && pos < url->size();) {
+            auto next = url->find('/', pos + 1);
+            auto seg = url->substr(pos + 1, next == std::string::npos ? std::string::npos : next - pos - 1);
+            clean = seg != "." && seg != "..";
+            pos = next == std::string::npos ? url->size() : next;
+        }
+        if (!clean) {
+            rep.at(*uv, "alias url '" + *url +
+                            "' must be a plain URL prefix below '/' (no '.', '..', '%' or empty segments)");
+            continue;
+        }
+        for (const auto& other : s.url_aliases) {
+            if (other.url == *url) {
+                rep.at(*uv, "alias url '" + *url + "' is already mapped at " + to_string(other.where));
+                clean = false;
+            }
+        }
+        if (!clean) {
+            continue;
+        }
+        a.url = std::move(*url);
+        a.path = resolve_path(dir, *path);
+        if (!check_directory(rep, *pv, "alias path", a.path)) {
+            continue;
+        }
+        s.url_aliases.push_back(std::move(a));
+    }
+}
+
+// A script-file `wsgi` must name an existing file (relative to the block's folder).
+void check_wsgi_file(reporter& rep, const block& b, const std::string& module_dir) {
+    if (!b.wsgi || module_dir.empty()) {
+        return;
+    }
+    wsgi_spec spec;
+    if (!parse_wsgi_spec(*b.wsgi, spec).empty()) {
+        return;
+    }
+    const std::string path = resolve_path(module_dir, spec.target);
+    std::error_code ec;
+    if (std::filesystem::is_regular_file(path, ec)) {
+        return;
+    }
+    // "x.wsgi" without a '/' may be module x.wsgi of an installed package: only
+    // a surely-a-path target is checked here.
+    const bool missing = spec.is_file;
+    if (missing) {
+        rep.at(b.wsgi_where, "wsgi script '" + path + "' does not exist");
+    }
+}
+
 void read_site(reporter& rep, const toml::value& t, const std::string& file,
                std::vector<site>& out, std::vector<site_marks>& marks) {
     const std::string dir = parent_dir(file);
@@ -233,7 +328,7 @@ void read_site(reporter& rep, const toml::value& t, const std::string& file,
     for (const auto& [key, value] : t.as_table()) {
         static constexpr std::string_view site_keys[] = {
             "server_name", "aliases",     "default", "document_root", "index",  "python_path",
-            "import",      "env",         "directory", "location"};
+            "import",      "env",         "directory", "location", "alias"};
         bool known = is_block_key(key);
         for (auto k : site_keys) {
             known = known || k == key;
@@ -320,6 +415,17 @@ void read_site(reporter& rep, const toml::value& t, const std::string& file,
     }
     if (auto* v = find_key(t, "location")) {
         read_locations(rep, *v, s);
+    }
+    if (auto* v = find_key(t, "alias")) {
+        read_url_aliases(rep, *v, dir, s);
+    }
+
+    check_wsgi_file(rep, s.settings, s.document_root);
+    for (const auto& d : s.directories) {
+        check_wsgi_file(rep, d.settings, d.path);
+    }
+    for (const auto& l : s.locations) {
+        check_wsgi_file(rep, l.settings, s.document_root);
     }
 
     if (named) {

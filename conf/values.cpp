@@ -296,6 +296,22 @@ std::optional<std::string> get_nonempty_string(reporter& rep, const toml::value&
     return s;
 }
 
+bool get_autoreload(reporter& rep, const toml::value& v, bool& on, bool& app) {
+    if (v.is_boolean()) {
+        on = v.as_boolean();
+        app = false;
+        return true;
+    }
+    if (v.is_string() && v.as_string().str == "app") {
+        on = true;
+        app = true;
+        return true;
+    }
+    rep.at(v, "'autoreload' must be true, false or \"app\", got " +
+                  (v.is_string() ? "\"" + v.as_string().str + "\"" : type_name(v)));
+    return false;
+}
+
 std::optional<bool> get_bool(reporter& rep, const toml::value& v, std::string_view key) {
     if (!v.is_boolean()) {
         rep.at(v, expected("a boolean (true or false)", key, v));

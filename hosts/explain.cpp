@@ -126,6 +126,19 @@ std::string json_string(std::string_view s) {
 
 std::string json_bool(bool b) { return b ? "true" : "false"; }
 
+// The [[site.alias]] that mapped the route's file, or nullptr.
+const conf::alias_block* alias_of(const route& r) {
+    if (r.alias.empty() || r.site == nullptr) {
+        return nullptr;
+    }
+    for (const auto& a : r.site->url_aliases) {
+        if (a.url == r.alias) {
+            return &a;
+        }
+    }
+    return nullptr;
+}
+
 }  // namespace
 
 std::string_view rule_name(interp_rule r) {
@@ -200,6 +213,13 @@ std::string explain(const route& r, const request_line& req) {
     if (!r.mount.empty()) {
         out += "mount: " + r.mount + '\n';
     }
+    if (const auto* a = alias_of(r)) {
+        out += "alias: " + a->url + " -> " + a->path;
+        if (const auto w = where_text(a->where); !w.empty()) {
+            out += " (" + w + ")";
+        }
+        out += '\n';
+    }
     out += "blocks: ";
     for (std::size_t i = 0; i < r.matched.size(); ++i) {
         if (i > 0) {
@@ -228,7 +248,7 @@ std::string explain(const route& r, const request_line& req) {
     }
     out += '\n';
     out += std::string("offload: ") + (r.offload ? "yes" : "no") + "   debug: " + (r.debug ? "yes" : "no") +
-           "   autoreload: " + (r.autoreload ? "yes" : "no") +
+           "   autoreload: " + (r.autoreload_app ? "app" : r.autoreload ? "yes" : "no") +
            "   handler_timeout: " + std::to_string(r.handler_timeout.count()) + "ms\n";
     if (!r.auth_type.empty() || !r.auth_name.empty()) {
         out += "auth_type: " + r.auth_type + "   auth_name: " + r.auth_name + '\n';
@@ -302,10 +322,15 @@ std::string explain_json(const route& r, const request_line& req) {
     field("offload", json_bool(r.offload));
     field("debug", json_bool(r.debug));
     field("autoreload", json_bool(r.autoreload));
+    field("autoreload_app", json_bool(r.autoreload_app));
     field("handler_timeout_ms", std::to_string(r.handler_timeout.count()));
     field("auth_type", json_string(r.auth_type));
     field("auth_name", json_string(r.auth_name));
     field("mount", json_string(r.mount));
+    const auto* a = alias_of(r);
+    field("alias", a ? "{\"url\": " + json_string(a->url) + ", \"path\": " + json_string(a->path) +
+                           ", \"where\": " + json_string(where_text(a->where)) + "}"
+                     : std::string("null"));
     field("redirect", json_string(r.redirect_location));
     out += "}";
     return out;

@@ -237,11 +237,14 @@ bool index_name_ok(std::string_view name) {
 // Apache's directory walk: the longest existing prefix of document_root + uri,
 // plus the first segment that does not exist, is the filename; the rest is path_info; a directory named with a trailing '/'
 // gets the first existing DirectoryIndex file.
-mapping map_to_storage(const conf::site& site, const std::string& uri, const fs_view& fs) {
+// `root` is the document root, or the folder of the [[site.alias]] whose url
+// prefix was cut off `uri`: the same walk and the same escape checks serve both.
+mapping map_to_storage(const conf::site& site, const std::string& root, const std::string& uri,
+                       const fs_view& fs) {
     mapping m;
     const auto segments = split_segments(uri);
     const bool trailing = !uri.empty() && uri.back() == '/';
-    std::string current = site.document_root;
+    std::string current = root;
     file_kind kind = fs.stat(current);
     std::size_t used = 0;
     // A path whose every segment below the root is a real directory or file
@@ -300,8 +303,8 @@ mapping map_to_storage(const conf::site& site, const std::string& uri, const fs_
             existing = slash == 0 ? "/" : existing.substr(0, slash);
         }
         const std::string real = fs.real_path(existing);
-        const std::string root = fs.real_path(site.document_root);
-        m.escaped = real.empty() || root.empty() || !is_within(real, root);
+        const std::string real_root = fs.real_path(root);
+        m.escaped = real.empty() || real_root.empty() || !is_within(real, real_root);
     }
     m.filename = std::move(current);
     m.kind = kind;
@@ -365,7 +368,7 @@ struct merged_settings {
 
 merged_settings apply_settings(route& r, const conf::config& cfg, const std::vector<merged_block>& blocks) {
     merged_settings m;
-    std::optional<bool> offload, debug, autoreload;
+    std::optional<bool> offload, debug, autoreload, autoreload_app;
     std::optional<std::chrono::milliseconds> timeout;
     std::optional<std::string> auth_type, auth_name;
     r.options.clear();
@@ -379,6 +382,7 @@ merged_settings apply_settings(route& r, const conf::config& cfg, const std::vec
         take(offload, s.offload);
         take(debug, s.debug);
         take(autoreload, s.autoreload);
+        take(autoreload_app, s.autoreload_app);
         take(timeout, s.handler_timeout);
         take(auth_type, s.auth_type);
         take(auth_name, s.auth_name);
@@ -393,6 +397,7 @@ merged_settings apply_settings(route& r, const conf::config& cfg, const std::vec
     r.offload = offload.value_or(false);
     r.debug = debug.value_or(cfg.python.debug);
     r.autoreload = autoreload.value_or(cfg.python.autoreload);
+    r.autoreload_app = r.autoreload && autoreload_app.value_or(cfg.python.autoreload_app);
     r.handler_timeout = timeout.value_or(cfg.limits.handler_timeout);
     r.auth_type = auth_type.value_or("");
     r.auth_name = auth_name.value_or("");
@@ -538,6 +543,17 @@ merged_settings merge(route& r, const conf::config& cfg, const std::vector<merge
     select_phases(r, blocks);
     name_interpreters(r, m, filename_is_dir);
     return m;
+}
+
+// The [[site.alias]] with the longest url prefix that holds `uri`, or nullptr.
+const conf::alias_block* find_alias(const conf::site& site, const std::string& uri) {
+    const conf::alias_block* best = nullptr;
+    for (const auto& a : site.url_aliases) {
+        if (is_within(uri, a.url) && (best == nullptr || a.url.size() > best->url.size())) {
+            best = &a;
+        }
+    }
+    return best;
 }
 
 // The location that sets the content phase, when a location does (it comes
@@ -738,7 +754,14 @@ route resolve(const conf::config& cfg, const request_line& req, const fs_view& f
 
     // A location with a content handler or wsgi owns its URLs outright, as a
     // mod_python <Location> does: no directory walk, no <Directory> blocks.
-    if (const auto* loc = content_location(site, r.uri)) {
+    // An alias beats a shorter handler location (Alias /static beside a WSGI
+    // app at "/", as with mod_wsgi); a location at or below the alias url wins.
+    const conf::alias_block* alias = find_alias(site, r.uri);
+    const conf::location_block* loc = content_location(site, r.uri);
+    if (loc != nullptr && alias != nullptr && alias->url.size() > loc->path.size()) {
+        loc = nullptr;
+    }
+    if (loc != nullptr) {
         route m = r;
         std::string name = site.document_root == "/" ? r.uri : site.document_root + r.uri;
         while (name.size() > 1 && name.back() == '/') {
@@ -757,10 +780,29 @@ route resolve(const conf::config& cfg, const request_line& req, const fs_view& f
         }
     }
 
-    mapping fm = map_to_storage(site, r.uri, fs);
+    // An alias maps its URLs under its own folder: "/static/a.css" with url
+    // "/static" walks "a.css" from the alias path; "/static" alone names the folder.
+    mapping fm;
+    if (alias != nullptr) {
+        r.alias = alias->url;
+        std::string rest = r.uri.substr(alias->url.size());
+        fm = map_to_storage(site, alias->path, rest.empty() ? "" : rest, fs);
+    } else {
+        fm = map_to_storage(site, site.document_root, r.uri, fs);
+    }
     r.filename = std::move(fm.filename);
     r.path_info = std::move(fm.path_info);
     merge(r, cfg, collect_blocks(site, r.filename, r.uri, true), fm.kind == file_kind::directory);
+    if (alias != nullptr) {
+        // The aliased files are static unless a block at or below the alias
+        // (a directory inside its folder, a longer location) sets a handler.
+        phase_route& content = r.phases[static_cast<std::size_t>(phase::content)];
+        if (content.set && content.from.type == block_ref::kind::location && content.from.path.size() < alias->url.size()) {
+            content = phase_route{};
+        } else if (content.set && content.from.type == block_ref::kind::site) {
+            content = phase_route{};
+        }
+    }
 
     const bool trailing = r.uri.back() == '/';
     if (fm.escaped) {

@@ -89,12 +89,14 @@ struct route {
     std::string path_info;
     std::string redirect_location;
     std::string mount;                 // location prefix that matched a handler/wsgi location ("" otherwise)
+    std::string alias;                 // url of the [[site.alias]] that mapped `filename` ("" otherwise)
     std::vector<block_ref> matched;    // every block merged, in merge order (site first)
     std::array<phase_route, conf::phase_count> phases;
     // merged settings
     conf::options_map options;         // removals applied
     bool debug = false;
     bool autoreload = true;
+    bool autoreload_app = false;       // autoreload = "app": a changed app file gives a fresh interpreter
     bool offload = false;
     std::chrono::milliseconds handler_timeout{0};
     std::string auth_type;

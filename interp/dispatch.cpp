@@ -476,6 +476,7 @@ private:
         enter_existing(*in);
         ctx_.main_name = in->name();
         last_in_ = in;
+        sh_.reg.watch_app(*in, *ctx_.route);  // autoreload = "app" only
         in->stats.last_used.store(static_cast<double>(time(nullptr)), std::memory_order_relaxed);
         return in;
     }
@@ -669,6 +670,10 @@ private:
                       : hosts::describe(pr.from);
         c.handler = !failed_handler_.empty() ? failed_handler_ : pr.wsgi;
         c.phase = conf::phase_directive(ctx_.phase);
+        c.wsgi = failed_handler_.empty() && !pr.wsgi.empty();
+        if (c.wsgi) {
+            c.phase = "WSGI";
+        }
         c.interpreter = ctx_.main_name;
         return c;
     }
@@ -941,6 +946,7 @@ private:
         if (interpreter* in = rs_->last_interpreter()) {
             ++in->stats.requests;
             out_.interpreter = in->name();
+            sh_.reg.served(*in);  // autoreload = "app": logs a fresh interpreter's first answer
         }
     }
 

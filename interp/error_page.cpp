@@ -113,9 +113,14 @@ std::string exception_line(const error_report& r) {
 }
 
 error_page render_text(const error_report& r, const error_context& c) {
-    std::string b = "MOD_PYTHON ERROR\n\nProcessId:      " + std::to_string(getpid()) +
-                    "\nInterpreter:    '" + c.interpreter + "'\n\nPhase:          '" + c.phase + "'\n";
-    b += "Handler:        '" + c.handler + "'\n";
+    std::string b = std::string(c.wsgi ? "WSGI ERROR" : "MOD_PYTHON ERROR") +
+                    "\n\nProcessId:      " + std::to_string(getpid()) + "\nInterpreter:    '" + c.interpreter + "'\n\n";
+    if (c.wsgi) {
+        b += "WSGI app:       '" + c.handler + "'\n";
+    } else {
+        b += "Phase:          '" + c.phase + "'\n";
+        b += "Handler:        '" + c.handler + "'\n";
+    }
     b += "Site:           " + c.site + "\n";
     b += "Block:          " + c.block + "\n\n";
     if (!r.type.empty()) {
@@ -176,8 +181,12 @@ error_page render_html(const error_report& r, const error_context& c) {
     fact("Request", c.method + " " + c.target + " " + c.protocol);
     fact("Site", c.site);
     fact("Block", c.block);
-    fact("Phase", c.phase);
-    fact("Handler", c.handler);
+    if (c.wsgi) {
+        fact("WSGI app", c.handler);
+    } else {
+        fact("Phase", c.phase);
+        fact("Handler", c.handler);
+    }
     fact("Interpreter", c.interpreter);
     fact("Process", std::to_string(getpid()));
     b += "</table></section>\n";

@@ -48,8 +48,9 @@ struct error_context {
     std::string site;         // server_name
     std::string block;        // "directory /srv/app (sites.d/a.toml:5:1)"
     std::string handler;      // "hello::handler"
-    std::string phase;        // "PythonHandler"
+    std::string phase;        // "PythonHandler", or "WSGI" for a WSGI app
     std::string interpreter;
+    bool wsgi = false;        // a WSGI app failed: labelled WSGI, not with a mod_python phase
 };
 
 struct error_page {

@@ -1,5 +1,6 @@
 #include "interp/registry.h"
 
+#include <algorithm>
 #include <mutex>
 
 #include "common/log.h"
@@ -163,9 +164,107 @@ interpreter* registry::find(const std::string& name) const {
 }
 
 interpreter* registry::get(const std::string& name, std::string* error) {
-    if (auto* in = find(name)) {
+    interpreter* in = find(name);
+    if (in == nullptr || in == main_ || !apps_.tracked(name)) {
+        return in != nullptr ? in : create(name, error);
+    }
+    const std::string trigger = app_change(*in);
+    if (trigger.empty()) {
         return in;
     }
+    // Park the old interpreter (requests running in it keep their pointer) and
+    // make the name anew; its first request is logged by served().
+    const double t_swap = py::mono_now();
+    std::size_t parked = 0;
+    {
+        std::unique_lock<std::shared_mutex> g(mu_);
+        auto it = by_name_.find(name);
+        retired_.push_back(std::move(it->second));
+        by_name_.erase(it);
+        parked = retired_.size();
+    }
+    apps_.clear(name);
+    log::write(log::level::info, "reload", name,
+               "app file changed: " + trigger + "; a fresh interpreter serves the next request (generation " +
+                   std::to_string(in->generation + 1) + "; " + std::to_string(parked) + " parked)");
+    interpreter* fresh = create(name, error);
+    if (fresh != nullptr) {
+        fresh->generation = in->generation + 1;
+        fresh->trigger = trigger;
+        fresh->swapped_at.store(t_swap);
+    }
+    return fresh;
+}
+
+std::string registry::app_change(interpreter& in) {
+    std::vector<std::string> changed = apps_.take_changes(in.name());
+    if (changed.empty()) {
+        return "";
+    }
+    std::string trigger;
+    {
+        scope s(in);
+        py::ref list = py::ref::steal(PyList_New(0));
+        for (const auto& c : changed) {
+            py::ref item = py::ref::steal(PyUnicode_DecodeFSDefault(c.c_str()));
+            if (list && item) {
+                PyList_Append(list.get(), item.get());
+            }
+        }
+        py::ref r = list ? py::ref::steal(PyObject_CallMethod(in.runtime(), "_app_change", "O", list.get()))
+                         : py::ref();
+        if (!r) {
+            log::write(log::level::error, "reload", in.name(), "cannot tell what changed: " + take_error_text());
+            trigger = changed.front();
+        } else if (r.get() != Py_None && !py::to_string(r.get(), trigger)) {
+            PyErr_Clear();
+            trigger = changed.front();
+        }
+    }
+    if (!trigger.empty()) {
+        for (const auto& c : changed) {
+            drop_bytecode(c);
+        }
+    }
+    return trigger;
+}
+
+void registry::watch_app(interpreter& in, const hosts::route& r) {
+    if (!r.autoreload_app || r.site == nullptr || &in == main_) {
+        return;
+    }
+    const hosts::phase_route& pr = r.at(conf::phase::content);
+    if (pr.wsgi.empty() || pr.interpreter != in.name()) {
+        return;
+    }
+    std::vector<std::string> roots;
+    roots.reserve(r.site->python_path.size() + 3);
+    roots.push_back(r.site->document_root);
+    roots.insert(roots.end(), r.site->python_path.begin(), r.site->python_path.end());
+    roots.push_back(pr.module_dir);
+    if (!pr.wsgi.empty() && pr.wsgi.front() == '/') {
+        roots.push_back(pr.wsgi.substr(0, std::max<std::size_t>(1, pr.wsgi.rfind('/'))));
+    }
+    apps_.note(in.name(), roots);
+}
+
+void registry::served(interpreter& in) {
+    const double at = in.swapped_at.exchange(0);
+    if (at <= 0) {
+        return;
+    }
+    const double ms = (py::mono_now() - at) * 1000;
+    log::write(log::level::info, "reload", in.name(),
+               "fresh interpreter (generation " + std::to_string(in.generation) + ") answered its first request " +
+                   std::to_string(static_cast<long>(ms)) + " ms after the change to " + in.trigger);
+}
+
+std::size_t registry::retired() const {
+    std::shared_lock<std::shared_mutex> g(mu_);
+    return retired_.size();
+}
+
+interpreter* registry::create(const std::string& name, std::string* error) {
     double t0 = unix_now();
     PyThreadState* outer = nullptr;
     if (gil_held_) {
@@ -262,6 +361,7 @@ std::vector<interp_info> registry::snapshot() {
         info.last_used = in->stats.last_used.load();
         info.requests = in->stats.requests.load();
         info.errors = in->stats.errors.load();
+        info.generation = in->generation;
         scope s(*in);
         py::ref n = py::ref::steal(PyObject_CallMethod(in->runtime(), "_loaded_modules", nullptr));
         if (n) {
@@ -272,6 +372,20 @@ std::vector<interp_info> registry::snapshot() {
             info.sys_modules = static_cast<long>(PyDict_Size(mods));
         }
         PyErr_Clear();
+        out.push_back(std::move(info));
+    }
+    // Parked interpreters are counted, not entered: requests may still run in them.
+    std::shared_lock<std::shared_mutex> g(mu_);
+    for (const auto& in : retired_) {
+        interp_info info;
+        info.name = in->name();
+        info.created = in->stats.created;
+        info.create_ms = in->stats.create_ms;
+        info.last_used = in->stats.last_used.load();
+        info.requests = in->stats.requests.load();
+        info.errors = in->stats.errors.load();
+        info.generation = in->generation;
+        info.retired = true;
         out.push_back(std::move(info));
     }
     return out;

@@ -1,7 +1,10 @@
 #pragma once
 // registry: name -> interpreter. "main_interpreter" is the process's first
 // interpreter; every other name gets a subinterpreter made on first use and never
-// destroyed while the process lives. Each interpreter keeps one thread state for
+// destroyed while the process lives. Only autoreload = "app" replaces one: the
+// name then gets a fresh interpreter (a new generation) and the old one is parked
+// (never ended: in-flight requests finish on it, and ending a subinterpreter
+// whose threads still run is unsafe in CPython 3.11). Each interpreter keeps one thread state for
 // the loop thread (made with it); `scope` swaps it in while Python runs.
 // Invariant: the loop thread holds the GIL only inside a `scope`.
 // Owned by the reactor; only the loop thread calls registry and scope.
@@ -17,6 +20,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "hosts/route.h"
+#include "interp/app_reload.h"
 #include "interp/py_ref.h"
 
 namespace subhttpd::interp {
@@ -51,6 +56,9 @@ public:
     std::map<std::string, std::uint64_t> prepared_sites;       // GIL held: site -> config generation
     py::ref current_dirs;  // _subhttpd._current_dirs: handler folders for import_module
     std::unordered_map<std::string, py::ref> dir_names;  // GIL held: folder -> str, made once
+    std::uint64_t generation = 1;          // 2, 3, ... after autoreload = "app" replaced the name
+    std::atomic<double> swapped_at{0};     // monotonic time of the change that made it; 0 once it served
+    std::string trigger;                   // the file whose change made it
 
 private:
     friend class registry;
@@ -70,6 +78,8 @@ struct interp_info {
     std::uint64_t errors = 0;
     long modules = -1;  // handler modules loaded through the importer
     long sys_modules = -1;
+    std::uint64_t generation = 1;
+    bool retired = false;  // replaced by autoreload = "app" and parked
 };
 
 struct runtime_settings {
@@ -112,13 +122,28 @@ public:
     // Every interpreter's figures. Loop thread, GIL not held.
     std::vector<interp_info> snapshot();
 
+    // autoreload = "app": `in` serves `r`'s WSGI app; watch the app's folders so
+    // that a change to one of its files gives the name a fresh interpreter on
+    // the next get(). Does nothing unless r.autoreload_app. Any thread.
+    void watch_app(interpreter& in, const hosts::route& r);
+    // A request finished in `in`: the first one on a fresh interpreter is logged
+    // with the time since the change. Any thread.
+    void served(interpreter& in);
+    // Interpreters replaced by autoreload = "app" and parked. Any thread.
+    std::size_t retired() const;
+
 private:
     std::string setup(interpreter& in);
+    std::string app_change(interpreter& in);  // the file that makes `in` stale, or ""
+    interpreter* create(const std::string& name, std::string* error);
     std::string run_site();
     runtime_settings settings_;
     std::vector<std::string> site_dirs_;  // what `site` added to sys.path in the main interpreter
     mutable std::shared_mutex mu_;  // by_name_: written by the loop, read by pool threads
     std::unordered_map<std::string, std::unique_ptr<interpreter>> by_name_;
+    std::vector<std::unique_ptr<interpreter>> retired_;  // parked, never ended (mu_)
+    std::unordered_map<std::string, std::uint64_t> generations_;  // loop thread
+    app_reload apps_;
     interpreter* main_ = nullptr;
 };
 

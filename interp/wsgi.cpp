@@ -817,8 +817,14 @@ PyObject* resolve_app(interpreter& in, const request_ctx& ctx, const hosts::phas
     if (it != in.callables.end() && now < it->second.next_check) {
         return it->second.callable.get();
     }
-    py::ref entry = py::ref::steal(PyObject_CallMethod(in.runtime(), "_resolve_wsgi", "ssO", pr.wsgi.c_str(),
-                                                       pr.module_dir.c_str(), autoreload ? Py_True : Py_False));
+    // Dev mode adjusts framework apps (Flask propagates errors, Django DEBUG);
+    // the block option wsgi_debugger = "werkzeug" asks for Werkzeug's debugger.
+    const bool dev = ctx.cfg != nullptr && ctx.cfg->server.dev;
+    auto dbg = ctx.route->options.find("wsgi_debugger");
+    const char* debugger = dbg == ctx.route->options.end() ? "" : dbg->second.c_str();
+    py::ref entry = py::ref::steal(PyObject_CallMethod(in.runtime(), "_resolve_wsgi", "ssOOs", pr.wsgi.c_str(),
+                                                       pr.module_dir.c_str(), autoreload ? Py_True : Py_False,
+                                                       dev ? Py_True : Py_False, debugger));
     if (!entry || !PyTuple_Check(entry.get()) || PyTuple_GET_SIZE(entry.get()) != 2) {
         if (entry) {
             PyErr_SetString(PyExc_TypeError, "_resolve_wsgi() must return (callable, filename)");

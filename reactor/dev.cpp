@@ -17,6 +17,7 @@ void force_block(conf::block& b) {
     // global switch when merged; dev mode means on everywhere.
     b.debug.reset();
     b.autoreload.reset();
+    b.autoreload_app.reset();
 }
 
 bool sets_handler(const conf::block& b) {
@@ -222,6 +223,7 @@ std::shared_ptr<const conf::config> with_dev_overrides(std::shared_ptr<const con
     c->server.reload = conf::reload_mode::watch;
     c->python.debug = true;
     c->python.autoreload = true;
+    c->python.autoreload_app = true;  // WSGI apps: a changed source file gives a fresh interpreter
     for (conf::site& s : c->sites) {
         force_block(s.settings);
         for (auto& d : s.directories) {
@@ -235,7 +237,7 @@ std::shared_ptr<const conf::config> with_dev_overrides(std::shared_ptr<const con
 }
 
 std::string banner(const conf::config& cfg, const std::vector<conf::listen_addr>& listen) {
-    std::string out = "subhttpd dev server: debug on, autoreload on, reload on file change\n";
+    std::string out = "subhttpd dev server: debug on, autoreload on (WSGI apps: whole app), reload on file change\n";
     out += "config: " + cfg.main_file + "\n";
     const conf::site* default_site = nullptr;
     for (const auto& s : cfg.sites) {

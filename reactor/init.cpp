@@ -1,9 +1,12 @@
 // `subhttpd init`: the templates and the no-overwrite scaffolding.
 #include "reactor/init.h"
 
+#include "reactor/init_templates.h"
+
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <iostream>
 #include <string_view>
 #include <system_error>
@@ -114,6 +117,17 @@ The handler <a href="/app/hello">/app/hello</a> is <code>htdocs/app/hello.py</co
 </html>
 )";
 
+// Django's SECRET_KEY: random per project, never a shared sample value.
+std::string make_secret() {
+    static constexpr char digits[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+    std::random_device rd;
+    std::string out;
+    for (int i = 0; i < 50; ++i) {
+        out.push_back(digits[rd() % (sizeof digits - 1)]);
+    }
+    return out;
+}
+
 std::string fill(std::string_view text, const init_options& o) {
     std::string host_port = o.listen;
     if (host_port.rfind("unix:", 0) == 0) {
@@ -123,7 +137,8 @@ std::string fill(std::string_view text, const init_options& o) {
     }
     std::string out(text);
     const std::pair<std::string_view, std::string> subs[] = {
-        {"@LISTEN@", o.listen}, {"@NAME@", o.name}, {"@HOSTPORT@", host_port}};
+        {"@LISTEN@", o.listen}, {"@NAME@", o.name}, {"@HOSTPORT@", host_port},
+        {"@SECRET@", text.find("@SECRET@") == std::string_view::npos ? std::string() : make_secret()}};
     for (const auto& [key, value] : subs) {
         for (std::size_t at = out.find(key); at != std::string::npos; at = out.find(key, at + value.size())) {
             out.replace(at, key.size(), value);
@@ -173,12 +188,39 @@ int init_project(const init_options& opts) {
         fs::path rel;
         std::string text;
     };
-    const std::vector<planned> files = {
-        {"server.toml", fill(server_template, opts)},
-        {fs::path("sites.d") / (opts.name + ".toml"), fill(site_template, opts)},
-        {fs::path("htdocs") / "index.html", fill(index_template, opts)},
-        {fs::path("htdocs") / "app" / "hello.py", fill(hello_template, opts)},
-    };
+    namespace t = templates;
+    const fs::path site_file = fs::path("sites.d") / (opts.name + ".toml");
+    std::vector<planned> files;
+    files.push_back({"server.toml", fill(server_template, opts)});
+    switch (opts.kind) {
+        case init_kind::modpython:
+            files.push_back({site_file, fill(site_template, opts)});
+            files.push_back({fs::path("htdocs") / "index.html", fill(index_template, opts)});
+            files.push_back({fs::path("htdocs") / "app" / "hello.py", fill(hello_template, opts)});
+            break;
+        case init_kind::flask:
+            files.push_back({site_file, fill(t::flask_site, opts)});
+            files.push_back({fs::path("app") / "app.py", std::string(t::flask_app)});
+            files.push_back({fs::path("app") / "views.py", std::string(t::flask_views)});
+            files.push_back({fs::path("app") / "greetings.py", std::string(t::flask_greetings)});
+            files.push_back({fs::path("app") / "templates" / "index.html", std::string(t::flask_index)});
+            files.push_back({fs::path("app") / "static" / "style.css", std::string(t::style_css)});
+            break;
+        case init_kind::django:
+            files.push_back({site_file, fill(t::django_site, opts)});
+            files.push_back({fs::path("project") / "manage.py", std::string(t::django_manage)});
+            files.push_back({fs::path("project") / "mysite" / "__init__.py", ""});
+            files.push_back({fs::path("project") / "mysite" / "settings.py", fill(t::django_settings, opts)});
+            files.push_back({fs::path("project") / "mysite" / "urls.py", std::string(t::django_urls)});
+            files.push_back({fs::path("project") / "mysite" / "views.py", std::string(t::django_views)});
+            files.push_back({fs::path("project") / "mysite" / "greetings.py", std::string(t::django_greetings)});
+            files.push_back({fs::path("project") / "mysite" / "wsgi.py", std::string(t::django_wsgi)});
+            files.push_back({fs::path("project") / "templates" / "index.html", std::string(t::django_index)});
+            files.push_back({fs::path("project") / "static" / "style.css", std::string(t::style_css)});
+            // What collectstatic would put there, so /static works before it is run.
+            files.push_back({fs::path("project") / "collected-static" / "style.css", std::string(t::style_css)});
+            break;
+    }
     std::error_code ec;
     if (fs::exists(root, ec) && !fs::is_directory(root, ec)) {
         std::cerr << "subhttpd init: " << root.string() << " exists and is not a folder\n";
@@ -213,6 +255,15 @@ int init_project(const init_options& opts) {
     std::cout << "Made a subhttpd project in " << root.string() << ":\n";
     for (const planned& f : files) {
         std::cout << "  " << (root / f.rel).string() << "\n";
+    }
+    if (opts.kind != init_kind::modpython) {
+        const bool flask = opts.kind == init_kind::flask;
+        const std::string edit = (root / (flask ? "app/greetings.py" : "project/mysite/greetings.py")).string();
+        std::cout << "\nNext steps (needs Debian's " << (flask ? "python3-flask" : "python3-django") << "):\n"
+                  << "  subhttpd run -c " << config << " --dev\n"
+                  << "then open http://" << fill("@HOSTPORT@", opts) << "/ , edit " << edit
+                  << "\nand reload: the next request is served by the changed code.\n";
+        return 0;
     }
     std::cout << "\nNext steps:\n"
               << "  subhttpd check -c " << config << "\n"

@@ -8,7 +8,13 @@
 
 namespace subhttpd::reactor {
 
+// What the project holds: a mod_python handler (default), a Flask app
+// (--flask) or a Django project (--django); the latter two use Debian's
+// python3-flask / python3-django and a [[site.alias]] for their static files.
+enum class init_kind { modpython, flask, django };
+
 struct init_options {
+    init_kind kind = init_kind::modpython;
     std::string dir;                      // the project folder (made when missing)
     std::string name = "localhost";       // server_name and sites.d/<name>.toml
     std::string listen = "127.0.0.1:8080";

@@ -28,7 +28,7 @@ constexpr const char* version_text = "subhttpd " SUBHTTPD_VERSION;
 
 constexpr const char* usage_text =
     "usage:\n"
-    "  subhttpd init DIR [--name NAME] [--listen ADDR]\n"
+    "  subhttpd init DIR [--flask|--django] [--name NAME] [--listen ADDR]\n"
     "                                      scaffold a project: server.toml, sites.d/NAME.toml, htdocs/\n"
     "  subhttpd [run] -c server.toml [--listen ADDR]... [--dev] [--runtime DIR]\n"
     "                                      serve (the default command)\n"
@@ -107,13 +107,18 @@ constexpr const char* route_help =
     "  subhttpd route -c server.toml http://localhost/app/ --json\n";
 
 constexpr const char* init_help =
-    "usage: subhttpd init DIR [--name NAME] [--listen ADDR]\n"
+    "usage: subhttpd init DIR [--flask|--django] [--name NAME] [--listen ADDR]\n"
     "\n"
     "Makes a small working project in DIR (created when missing):\n"
     "  DIR/server.toml             the main file, every key commented\n"
     "  DIR/sites.d/NAME.toml       one site, every key commented\n"
     "  DIR/htdocs/index.html       a static page\n"
     "  DIR/htdocs/app/hello.py     a mod_python handler serving /app/...\n"
+    "With --flask: DIR/app/ holds a Flask app (factory create_app(), a template,\n"
+    "static files served through [[site.alias]]); with --django: DIR/project/ holds\n"
+    "a Django project (STATIC_ROOT served through [[site.alias]]). Both use Debian's\n"
+    "python3-flask / python3-django; under --dev an edit to any of their modules\n"
+    "is served on the next request.\n"
     "Never overwrites: when any of these files exists, nothing is written (exit 1).\n"
     "\n"
     "options:\n"
@@ -123,6 +128,7 @@ constexpr const char* init_help =
     "examples:\n"
     "  subhttpd init mysite\n"
     "  subhttpd init mysite --name blog.localhost --listen 127.0.0.1:9000\n"
+    "  subhttpd init --flask myapp && subhttpd run -c myapp/server.toml --dev\n"
     "  subhttpd run -c mysite/server.toml --dev\n";
 
 const char* help_for(const std::string& command) {
@@ -152,6 +158,8 @@ struct args {
     bool json = false;
     bool help = false;
     bool dev = false;
+    bool flask = false;
+    bool django = false;
     std::string error;
 };
 
@@ -190,6 +198,10 @@ args parse_args(int argc, char** argv) {
             a.json = true;
         } else if (s == "--dev") {
             a.dev = true;
+        } else if (s == "--flask") {
+            a.flask = true;
+        } else if (s == "--django") {
+            a.django = true;
         } else if (s == "--help" || s == "-h") {
             a.help = true;
         } else if (s == "--version" || s == "-V") {
@@ -304,8 +316,15 @@ int main(int argc, char** argv) {
             std::cerr << "subhttpd init: one folder is required\n\n" << init_help;
             return 2;
         }
+        if (a.flask && a.django) {
+            std::cerr << "subhttpd init: --flask and --django exclude each other\n";
+            return 2;
+        }
         subhttpd::reactor::init_options io;
         io.dir = a.positional[0];
+        io.kind = a.flask    ? subhttpd::reactor::init_kind::flask
+                  : a.django ? subhttpd::reactor::init_kind::django
+                             : subhttpd::reactor::init_kind::modpython;
         io.name = a.name;
         if (!a.listen.empty()) {
             if (!subhttpd::conf::parse_listen(a.listen[0])) {

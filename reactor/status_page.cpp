@@ -68,7 +68,8 @@ std::string render_json(const server_figures& f) {
         o += (i ? ", " : "") + std::string("{\"name\": ") + json_quote(in.name) + ", \"created\": " + num(in.created) +
              ", \"create_ms\": " + num(in.create_ms) + ", \"requests\": " + std::to_string(in.requests) +
              ", \"errors\": " + std::to_string(in.errors) + ", \"modules_loaded\": " + std::to_string(in.modules) +
-             ", \"sys_modules\": " + std::to_string(in.sys_modules) + ", \"last_used\": " +
+             ", \"sys_modules\": " + std::to_string(in.sys_modules) + ", \"generation\": " +
+             std::to_string(in.generation) + ", \"retired\": " + (in.retired ? "true" : "false") + ", \"last_used\": " +
              (in.last_used > 0 ? num(in.last_used) : std::string("null")) + "}";
     }
     o += "]}\n";
@@ -136,19 +137,34 @@ std::string render_metrics(const server_figures& f) {
     metric("subhttpd_last_reload_timestamp_seconds", "gauge", "Unix time of the last reload.", num(f.last_reload));
     o += "# HELP subhttpd_interpreter_requests_total Requests run per interpreter.\n"
          "# TYPE subhttpd_interpreter_requests_total counter\n";
+    std::size_t retired = 0;
     for (const auto& in : f.interpreters) {
+        retired += in.retired ? 1 : 0;
+    }
+    metric("subhttpd_interpreters_retired", "gauge",
+           "Interpreters replaced by autoreload = \"app\" and parked.", std::to_string(retired));
+    for (const auto& in : f.interpreters) {
+        if (in.retired) {
+            continue;
+        }
         o += "subhttpd_interpreter_requests_total{interpreter=\"" + label(in.name) + "\"} " +
              std::to_string(in.requests) + "\n";
     }
     o += "# HELP subhttpd_interpreter_errors_total Handler errors per interpreter.\n"
          "# TYPE subhttpd_interpreter_errors_total counter\n";
     for (const auto& in : f.interpreters) {
+        if (in.retired) {
+            continue;
+        }
         o += "subhttpd_interpreter_errors_total{interpreter=\"" + label(in.name) + "\"} " +
              std::to_string(in.errors) + "\n";
     }
     o += "# HELP subhttpd_interpreter_modules Handler modules loaded per interpreter.\n"
          "# TYPE subhttpd_interpreter_modules gauge\n";
     for (const auto& in : f.interpreters) {
+        if (in.retired) {
+            continue;
+        }
         o += "subhttpd_interpreter_modules{interpreter=\"" + label(in.name) + "\"} " + std::to_string(in.modules) +
              "\n";
     }
@@ -189,7 +205,10 @@ std::string render_html(const server_figures& f) {
     o += "<h2>interpreters</h2>\n<table id=\"interpreters\">\n<tr><th>name</th><th>created</th><th>requests</th>"
          "<th>errors</th><th>modules loaded</th><th>last used</th></tr>\n";
     for (const auto& in : f.interpreters) {
-        o += "<tr><td>" + html_escape(in.name) + "</td><td>" + when(in.created) + " (" + num(in.create_ms) +
+        const std::string label = in.retired ? " (retired, generation " + std::to_string(in.generation) + ")"
+                                  : in.generation > 1 ? " (generation " + std::to_string(in.generation) + ")"
+                                                      : "";
+        o += "<tr><td>" + html_escape(in.name + label) + "</td><td>" + when(in.created) + " (" + num(in.create_ms) +
              " ms)</td><td>" + std::to_string(in.requests) + "</td><td>" + std::to_string(in.errors) + "</td><td>" +
              std::to_string(in.modules) + "</td><td>" + when(in.last_used) + "</td></tr>\n";
     }

@@ -748,6 +748,7 @@ _LAZY = {
     "_resolve_wsgi": "_subhttpd_wsgi", "_subinterp_refusal": "_subhttpd_wsgi",
     "_FileWrapper": "_subhttpd_wsgi", "_wsgi_file_target": "_subhttpd_wsgi",
     "_wsgi_errors_stream": "_subhttpd_wsgi", "_error_report": "_subhttpd_errors",
+    "_app_change": "_subhttpd_wsgi",
 }
 
 

@@ -15,14 +15,53 @@ from _subhttpd import _LogStream, _find_file, _import_path, _mtime, import_modul
 _wsgi_plain_mtimes = {}   # module name -> mtime of its file when last (re)loaded
 
 
-def _split_wsgi_spec(spec):
-    """"pkg.mod:app" -> ("pkg.mod", "app"); "app.wsgi" -> ("app.wsgi", "")."""
-    target, sep, attr = spec.rpartition(":")
-    if not sep or not target or not attr or "/" in attr or _os.sep in attr:
-        return spec, ""
-    if not all(part.isidentifier() for part in attr.split(".")):
-        return spec, ""
-    return target, attr
+def _parse_wsgi_spec(spec):
+    """"pkg.mod:app" -> ("pkg.mod", "app", None); "app.wsgi" -> ("app.wsgi", "", None);
+    "pkg:make(1, k='x')" -> ("pkg", "make", "1, k='x'"). The colon that splits is
+    the last one before any '(' (conf/wsgi_spec.cpp applies the same rule)."""
+    spec = spec.strip()
+    paren = spec.find("(")
+    head = spec if paren < 0 else spec[:paren]
+    target, sep, _ = head.rpartition(":")
+    if not sep:
+        return spec, "", None
+    expr = spec[len(target) + 1:].strip()
+    target = target.strip()
+    args = None
+    name = expr
+    if "(" in expr:
+        if not expr.endswith(")"):
+            raise ValueError("WSGI app %r: factory call %r must end with ')'" % (spec, expr))
+        p = expr.index("(")
+        name, args = expr[:p].strip(), expr[p + 1:-1]
+    if not name or not all(part.isidentifier() for part in name.split(".")):
+        if args is None and ("/" in name or _os.sep in name):
+            return spec, "", None
+        raise ValueError("WSGI app %r: %r is not a Python name" % (spec, name))
+    return target, name, args
+
+
+def _literal_args(spec, text):
+    """(args, kwargs) from "1, 'a', k=[2]": literals only, as ast.literal_eval."""
+    import ast
+    try:
+        call = ast.parse("f(%s)" % text, mode="eval").body
+    except SyntaxError as e:
+        raise ValueError("WSGI app %r: bad factory arguments %r: %s" % (spec, text, e.msg)) from None
+    if not isinstance(call, ast.Call) or any(isinstance(a, ast.Starred) for a in call.args) \
+            or any(k.arg is None for k in call.keywords):
+        raise ValueError("WSGI app %r: bad factory arguments %r" % (spec, text))
+    try:
+        args = tuple(ast.literal_eval(a) for a in call.args)
+        kwargs = {k.arg: ast.literal_eval(k.value) for k in call.keywords}
+    except ValueError:
+        raise ValueError("WSGI app %r: factory arguments %r must be literals" % (spec, text)) from None
+    return args, kwargs
+
+
+# (spec, module_dir) -> (module, factory result): a factory runs once per
+# interpreter (and again only when autoreload re-imports its module).
+_wsgi_factory_apps = {}
 
 
 def _import_plain(name, module_dir, autoreload):
@@ -48,7 +87,48 @@ def _import_plain(name, module_dir, autoreload):
     return module
 
 
-def _resolve_wsgi(spec, module_dir, autoreload):
+# id(app) -> (app, the app as served in dev mode): each app is adjusted once.
+_wsgi_dev_apps = {}
+
+
+def _framework_of(app):
+    """"flask", "django" or None: the framework an app object comes from."""
+    mod = type(app).__module__ or ""
+    top = mod.split(".", 1)[0]
+    if top == "flask" or (top != "django" and hasattr(app, "config") and hasattr(app, "wsgi_app")
+                          and "flask" in _sys.modules and isinstance(app, _sys.modules["flask"].Flask)):
+        return "flask"
+    if mod.startswith("django.core.handlers"):
+        return "django"
+    return None
+
+
+def _dev_app(app, debugger):
+    """The app as dev mode serves it. Flask: PROPAGATE_EXCEPTIONS on, so the
+    error reaches the server's debug page instead of Flask's generic 500 (or,
+    with the block option wsgi_debugger = "werkzeug", Werkzeug's interactive
+    debugger wraps the app); templates reload. Django: settings.DEBUG on, so its
+    technical 500 and 404 pages show."""
+    hit = _wsgi_dev_apps.get(id(app))
+    if hit is not None and hit[0] is app and hit[1] == debugger:
+        return hit[2]
+    served = app
+    kind = _framework_of(app)
+    if kind == "flask":
+        app.config["PROPAGATE_EXCEPTIONS"] = True
+        app.config["TEMPLATES_AUTO_RELOAD"] = True
+        if debugger == "werkzeug":
+            from werkzeug.debug import DebuggedApplication
+            app.debug = True
+            served = DebuggedApplication(app, evalex=True)
+    elif kind == "django":
+        from django.conf import settings
+        settings.DEBUG = True
+    _wsgi_dev_apps[id(app)] = (app, debugger, served)
+    return served
+
+
+def _resolve_wsgi(spec, module_dir, autoreload, dev=False, debugger=""):
     """(callable, script file) for a `wsgi` setting (called by the server).
 
     "module:callable" looks the module up in module_dir first (through the
@@ -57,7 +137,7 @@ def _resolve_wsgi(spec, module_dir, autoreload):
     or .py file (relative to module_dir) is loaded as a module and its
     `application` (or the callable named after a ':') is used, as mod_wsgi does.
     """
-    target, attr = _split_wsgi_spec(spec)
+    target, attr, args = _parse_wsgi_spec(spec)
     attr = attr or "application"
     path = target if _os.path.isabs(target) else _os.path.join(module_dir, target)
     dotted = all(part.isidentifier() for part in target.split("."))
@@ -73,6 +153,12 @@ def _resolve_wsgi(spec, module_dir, autoreload):
             module = _import_path(found, autoreload)
         else:
             module = _import_plain(target, module_dir, autoreload)
+    if args is not None:
+        key = (spec, module_dir)
+        hit = _wsgi_factory_apps.get(key)
+        if hit is not None and hit[0] is module:
+            app = _dev_app(hit[1], debugger) if dev else hit[1]
+            return (app, getattr(module, "__file__", None) or "")
     obj = module
     for part in attr.split("."):
         try:
@@ -80,9 +166,49 @@ def _resolve_wsgi(spec, module_dir, autoreload):
         except AttributeError:
             raise AttributeError("WSGI app %r: module %s (%s) has no attribute %r"
                                  % (spec, target, getattr(module, "__file__", "?"), attr)) from None
+    if args is not None:
+        if not callable(obj):
+            raise TypeError("WSGI app %r: factory %r is not callable" % (spec, obj))
+        pos, kw = _literal_args(spec, args)
+        obj = obj(*pos, **kw)
+        if not callable(obj):
+            raise TypeError("WSGI app %r: the factory returned %r, which is not a WSGI callable" % (spec, obj))
+        _wsgi_factory_apps[(spec, module_dir)] = (module, obj)
     if not callable(obj):
         raise TypeError("WSGI app %r: %r is not callable" % (spec, obj))
+    if dev:
+        obj = _dev_app(obj, debugger)
     return (obj, getattr(module, "__file__", None) or "")
+
+
+# Folders whose files frameworks read (and may cache) at run time: a change in
+# one reloads the app even though no module was imported from it.
+_APP_DATA_FOLDERS = ("templates", "locale", "jinja2")
+
+
+def _app_change(paths):
+    """The first of `paths` (files changed under the app's folders) that this
+    interpreter depends on: a module it imported (also through the handler
+    importer), or a file under a templates/locale folder; "*" when the watcher
+    lost track. None when no change matters (called by the server, autoreload = "app")."""
+    loaded = set()
+    for m in list(_sys.modules.values()):
+        f = getattr(m, "__file__", None)
+        if isinstance(f, str):
+            loaded.add(f)
+    loaded.update(_subhttpd._modules.keys())
+    real = {_os.path.realpath(f) for f in loaded}
+    for p in paths:
+        if p == "*":
+            return p
+        if p in loaded or _os.path.realpath(p) in real:
+            return p
+        if p.endswith((".py", ".pyc")):
+            continue
+        parts = p.split(_os.sep)
+        if any(folder in parts[:-1] for folder in _APP_DATA_FOLDERS):
+            return p
+    return None
 
 
 # What C extensions that cannot live in several interpreters of one process say

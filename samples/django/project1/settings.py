@@ -52,7 +52,7 @@ DATABASES = {"default": {
 USE_TZ = True
 DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
 
-# The server serves /static itself (see the site file); collectstatic would
-# gather the files into STATIC_ROOT for a document_root of your own.
+# The server serves /static itself: STATIC_ROOT through the site file's
+# [[site.alias]] (run collectstatic to fill it).
 STATIC_URL = "/static/"
 STATIC_ROOT = os.path.join(BASE_DIR, "..", "collected-static")
