@@ -4,6 +4,7 @@ statuses), so a server that frames an answer wrongly shows up as a parse error
 of the next answer rather than being smoothed over by a library."""
 
 import socket
+import struct
 
 
 class Answer(object):
@@ -168,7 +169,6 @@ class Client(object):
 
     def close(self, reset=False):
         if reset:
-            import struct
             self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         self.sock.close()
 
