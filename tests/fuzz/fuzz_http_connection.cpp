@@ -23,6 +23,7 @@
 #include <cstring>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/log.h"
@@ -187,9 +188,23 @@ void harness::answer_later() {
     std::erase_if(streams, [](const std::unique_ptr<streamer>& s) { return s->done; });
 }
 
-void drain_peer(int fd) {
+// Reads what the server sent. A field the application set with CR/LF must
+// never reach the wire: "\nX-Injected" is looked for across reads (the request
+// target, the only request text ever echoed, cannot hold a LF).
+void drain_peer(int fd, std::string& tail) {
+    static constexpr std::string_view injected = "\nX-Injected";
     char sink[65536];
-    while (::recv(fd, sink, sizeof sink, MSG_DONTWAIT) > 0) {
+    for (;;) {
+        ssize_t n = ::recv(fd, sink, sizeof sink, MSG_DONTWAIT);
+        if (n <= 0) {
+            return;
+        }
+        tail.append(sink, static_cast<std::size_t>(n));
+        if (tail.find(injected) != std::string::npos) {
+            std::fprintf(stderr, "fuzz_http_connection: a refused header field reached the wire\n");
+            std::abort();
+        }
+        tail.erase(0, tail.size() > injected.size() ? tail.size() - injected.size() : 0);
     }
 }
 
@@ -244,6 +259,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     h.front->adopt(sv[0], reinterpret_cast<sockaddr*>(&peer), sizeof(sa_family_t));
     int client = sv[1];
     bool can_write = true;
+    std::string tail;  // the last bytes the client read
 
     std::size_t i = 1;
     while (i < size) {
@@ -264,10 +280,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         }
         run_turns(h, 1 + (control & 3));
         if (control & 4) {
-            drain_peer(client);
+            drain_peer(client, tail);
         }
     }
 
+    drain_peer(client, tail);
     // The client vanishes: every connection must notice and close by itself.
     ::close(client);
     for (int turn = 0; turn < 64 && h.front->open() > 0; ++turn) {
