@@ -8,7 +8,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 seconds=${1:-60}
 build=${FUZZ_BUILD_DIR:-$here/build-fuzz}
-targets=(fuzz_config fuzz_route fuzz_http_parser)
+targets=(fuzz_config fuzz_route fuzz_http_parser fuzz_http_connection)
 
 "$here/scripts/deps.sh" fuzz
 

@@ -91,6 +91,7 @@ http_exchange::http_exchange(connection& c, std::string body)
     host_ = h.host;
     minor_ = h.minor;
     asterisk_ = h.form == target_form::asterisk;
+    absolute_ = h.form == target_form::absolute;
     head_request_ = method_ == "HEAD";
 }
 
@@ -126,20 +127,34 @@ void http_exchange::detach() {
     }
 }
 
+// For absolute-form the request-target's authority is the host and any Host
+// field is ignored (RFC 9112 3.2.2): the fields handed on carry that authority
+// as Host, so the application sees the host that routed the request.
 const interp::header_list& http_exchange::request_headers() const {
     if (!headers_loaded_ && conn_ != nullptr) {
         headers_loaded_ = true;
         const auto& fields = conn_->head().headers;
-        headers_.reserve(fields.size());
+        headers_.reserve(fields.size() + (absolute_ ? 1 : 0));
+        bool host_seen = false;
         for (const header_field& f : fields) {
+            if (absolute_ && iequals(f.name, "Host")) {
+                if (!host_seen) {
+                    headers_.emplace_back(std::string(f.name), std::string(host_));
+                    host_seen = true;
+                }
+                continue;
+            }
             headers_.emplace_back(std::string(f.name), std::string(f.value));
+        }
+        if (absolute_ && !host_seen) {
+            headers_.emplace_back("Host", std::string(host_));
         }
     }
     return headers_;
 }
 
 std::string_view http_exchange::field(std::string_view name) const {
-    if (conn_ != nullptr && !headers_loaded_) {
+    if (conn_ != nullptr && !headers_loaded_ && !absolute_) {
         for (const header_field& f : conn_->head().headers) {
             if (iequals(f.name, name)) {
                 return f.value;
@@ -147,7 +162,7 @@ std::string_view http_exchange::field(std::string_view name) const {
         }
         return {};
     }
-    for (const auto& [k, v] : headers_) {
+    for (const auto& [k, v] : request_headers()) {
         if (iequals(k, name)) {
             return v;
         }

@@ -71,6 +71,7 @@ private:
     std::string_view method_, target_, host_;
     int minor_ = 1;
     bool asterisk_ = false;
+    bool absolute_ = false;              // absolute-form: host_ is the target's authority
     bool head_request_ = false;
     std::string owned_;                  // the request's text after detach()
     mutable bool headers_loaded_ = false;
