@@ -91,6 +91,21 @@ def totals(files):
     return t
 
 
+def short(name):
+    """"file:function(args) const" -> "function()": the file and the argument list dropped."""
+    _, sep, fn = name.partition(":")
+    fn = fn if sep else name
+    fn = re.sub(r"\s+const$", "", fn)
+    if fn.endswith(")"):
+        depth = 0
+        for i in range(len(fn) - 1, -1, -1):
+            depth += {")": 1, "(": -1}.get(fn[i], 0)
+            if depth == 0:
+                fn = fn[:i] + "()"
+                break
+    return fn
+
+
 LINE = re.compile(r"^\s*([\d,]+)\s+(?:\(\s*[\d.]+%\)\s+)?(\S.*?)\s*$")
 
 
@@ -110,7 +125,14 @@ def self_costs(files):
             m = LINE.match(ln)
             if not m:
                 continue
-            name = re.sub(r"\s*\[[^\]]*\]$", "", m.group(2))
+            name = m.group(2)
+            obj = re.search(r"\s*\[([^\]]*)\]$", name)
+            where = obj.group(1).rsplit("/", 1)[-1] if obj else ""
+            if obj:
+                name = name[:obj.start()]
+            name = short(name)
+            if name.startswith("0x") and where:  # no symbol: say which object it is in
+                name += " in " + where
             out[name] = out.get(name, 0) + int(m.group(1).replace(",", ""))
     return out
 
