@@ -143,7 +143,7 @@ def diff(n, top, run, base):
     a, b = self_costs(run), self_costs(base)
     per = sorted(((a.get(k, 0) - b.get(k, 0)) / n, k) for k in set(a) | set(b))
     for v, k in reversed(per[-top:]):
-        if v > 0:
+        if v >= 0.5:
             print(f"{v:.0f}\t{k}")
 
 
