@@ -5,7 +5,7 @@
 # What it provides: log/die; descendants, remember_tree, stop_server, kill_leftovers
 # and the EXIT/INT/TERM traps (every server started is stopped by PID); the Debian
 # package install (install_packages, BUILD_PKGS, PEER_PKGS, UNAVAILABLE); the Release
-# build of plain_evhttp and subhttpd (build: sets PLAIN_BIN, SUBHTTPD,
+# build of plain_evhttp, floor_epoll and subhttpd (build: sets PLAIN_BIN, FLOOR_BIN, SUBHTTPD,
 # SUBHTTPD_MISSING); free_port, port_open, wait_listening, cpu_ticks, rss_kb,
 # cpu_busy_ticks, pkg_version, needs_packages, lat_us, tail_log, apache_conf,
 # wrk_parse, append_results.
@@ -128,6 +128,7 @@ install_packages() {
 
 # ----------------------------------------------------------------- build ----
 PLAIN_BIN=""
+FLOOR_BIN=""
 SUBHTTPD=""
 SUBHTTPD_MISSING=""  # why there is no subhttpd to measure
 build() {
@@ -140,22 +141,27 @@ build() {
     log "building (Release) in $BUILD_DIR; log: $blog"
     if timeout 600 cmake -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF >>"$blog" 2>&1; then
       timeout 900 cmake --build "$BUILD_DIR" -j"$(nproc)" --target plain_evhttp >>"$blog" 2>&1 || log "plain_evhttp did not build"
+      timeout 300 cmake --build "$BUILD_DIR" -j"$(nproc)" --target floor_epoll >>"$blog" 2>&1 || log "floor_epoll did not build"
       if timeout 1200 cmake --build "$BUILD_DIR" -j"$(nproc)" --target subhttpd >>"$blog" 2>&1; then
         sub_built=1
       else
         log "subhttpd did not build (see $blog)"
       fi
     else
-      log "cmake configure failed (see $blog); building plain_evhttp with cc directly"
+      log "cmake configure failed (see $blog); building plain_evhttp and floor_epoll with cc directly"
     fi
+    mkdir -p "$BUILD_DIR/bench"
     if [[ ! -x $BUILD_DIR/bench/plain_evhttp ]]; then
-      mkdir -p "$BUILD_DIR/bench"
       # shellcheck disable=SC2046
       cc -O2 -Wall -o "$BUILD_DIR/bench/plain_evhttp" "$BENCH_DIR/plain_evhttp.c" \
-        $(pkg-config --cflags --libs libevent) >>"$blog" 2>&1 || log "cc plain_evhttp failed"
+        $(pkg-config --cflags --libs libevent_core libevent_extra) >>"$blog" 2>&1 || log "cc plain_evhttp failed"
+    fi
+    if [[ ! -x $BUILD_DIR/bench/floor_epoll ]]; then
+      cc -O2 -Wall -std=c11 -o "$BUILD_DIR/bench/floor_epoll" "$BENCH_DIR/floor_epoll.c" >>"$blog" 2>&1 || log "cc floor_epoll failed"
     fi
   fi
   [[ -x $BUILD_DIR/bench/plain_evhttp ]] && PLAIN_BIN=$BUILD_DIR/bench/plain_evhttp
+  [[ -x $BUILD_DIR/bench/floor_epoll ]] && FLOOR_BIN=$BUILD_DIR/bench/floor_epoll
   SUBHTTPD=${SUBHTTPD_BIN:-$BUILD_DIR/reactor/subhttpd}
   # A binary left from an earlier build is not the code under test.
   if [[ -z ${SUBHTTPD_BIN:-} ]] && ((!sub_built)); then

@@ -1,8 +1,8 @@
-/* plain_evhttp: the ceiling for subhttpd's benchmarks. The smallest libevent
+/* plain_evhttp: the reference of subhttpd's benchmarks. The smallest libevent
  * evhttp server that answers "Hello, world!\n" (text/plain) to any URL, on one
- * thread, with HTTP/1.1 keep-alive as evhttp does it. subhttpd adds routing and
- * a Python call on top of exactly this path, so the CPU per request measured
- * here is what the issue's ratios are taken against.
+ * thread, with HTTP/1.1 keep-alive as evhttp does it: the CPU per request
+ * measured here is what subhttpd's ratios are taken against (subhttpd has its
+ * own HTTP/1.1 layer and does not link evhttp; this server does).
  * Usage: plain_evhttp PORT [ADDR]   (ADDR defaults to 127.0.0.1) */
 #include <signal.h>
 #include <stdio.h>

@@ -43,7 +43,8 @@ PY=/usr/bin/python3   # Debian's python3, never one that happens to be first on 
 
 # name | label. The order is the order of the table.
 TARGETS=(
-  "plain|plain evhttp hello (C, the ceiling)"
+  "floor|epoll floor (C: finds the end of each head, fixed reply)"
+  "plain|plain evhttp hello (C)"
   "subhttpd-modpython|subhttpd, mod_python handler"
   "subhttpd-wsgi|subhttpd, WSGI app"
   "subhttpd-static|subhttpd, static file"
@@ -68,6 +69,11 @@ spawn() {  # DIR CMD...: start pinned to SERVER_CPU, stdout/stderr to DIR/server
   shift
   PYTHONDONTWRITEBYTECODE=1 taskset -c "$SERVER_CPU" "$@" >"$dir/server.log" 2>&1 </dev/null &
   SERVER_PID=$!
+}
+
+start_floor() {
+  [[ -n $FLOOR_BIN ]] || { SKIP_REASON="failed to start: floor_epoll not built"; return 1; }
+  spawn "$2" "$FLOOR_BIN" "$1"
 }
 
 start_plain() {
