@@ -1,6 +1,9 @@
 #include "reactor/http/static_rules.h"
 
+#include "reactor/http/clock.h"
+
 #include <array>
+#include <charconv>
 #include <cstdio>
 #include <ctime>
 #include <limits>
@@ -261,10 +264,15 @@ range_set parse_range(std::string_view value, std::uint64_t size, std::size_t li
 }
 
 std::string make_etag(std::int64_t mtime, std::uint64_t size) {
+    // "<mtime hex>-<size hex>", without printf: this runs for every file answer.
     char buf[48];
-    int n = std::snprintf(buf, sizeof buf, "\"%llx-%llx\"", static_cast<unsigned long long>(mtime),
-                          static_cast<unsigned long long>(size));
-    return std::string(buf, static_cast<std::size_t>(n));
+    char* p = buf;
+    *p++ = '"';
+    p = std::to_chars(p, buf + sizeof buf, static_cast<unsigned long long>(mtime), 16).ptr;
+    *p++ = '-';
+    p = std::to_chars(p, buf + sizeof buf, static_cast<unsigned long long>(size), 16).ptr;
+    *p++ = '"';
+    return std::string(buf, static_cast<std::size_t>(p - buf));
 }
 
 bool etag_list_matches(std::string_view field, std::string_view etag, bool weak) {
@@ -334,15 +342,9 @@ std::optional<std::int64_t> parse_http_date(std::string_view value) {
 }
 
 std::string format_http_date(std::int64_t t) {
-    time_t tt = static_cast<time_t>(t);
-    tm g{};
-    gmtime_r(&tt, &g);
-    char buf[40];
-    std::snprintf(buf, sizeof buf, "%s, %02d %s %04d %02d:%02d:%02d GMT",
-                  day_names[static_cast<std::size_t>(g.tm_wday)].data(), g.tm_mday,
-                  month_names[static_cast<std::size_t>(g.tm_mon)].data(), g.tm_year + 1900, g.tm_hour, g.tm_min,
-                  g.tm_sec);
-    return buf;
+    char buf[30];
+    http::format_http_date(static_cast<time_t>(t), buf);
+    return std::string(buf, 29);
 }
 
 file_plan plan_file_response(const file_conditions& c, const file_validators& v) {
