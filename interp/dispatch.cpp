@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cctype>
 #include <optional>
+#include <utility>
 
 #include "common/http_status.h"
 #include "common/log.h"
@@ -137,16 +138,23 @@ public:
                                         phase::fixup};
         constexpr std::size_t early_init = 0, first_trans = 2, after_trans = 3;
         bool translated = false;
+        std::string mapped_filename, mapped_path_info;
         for (std::size_t i = redirected ? first_trans : 0; i < std::size(pre); ++i) {
             phase p = pre[i];
             if (i == after_trans) {
-                map_after_trans(translated);
+                map_after_trans(translated, mapped_filename, mapped_path_info);
             }
             if (!ctx_.phase_active(p)) {
                 continue;
             }
             if (p == phase::init && (i == early_init) != init_at_site_level()) {
                 continue;
+            }
+            if (p == phase::trans) {
+                // As in Apache, a trans handler starts with no filename and no
+                // path_info: what it sets is all the mapping there is.
+                mapped_filename = std::exchange(ctx_.filename, std::string());
+                mapped_path_info = std::exchange(ctx_.path_info, std::string());
             }
             int code = run_phase(p);
             if (p == phase::trans) {
@@ -166,8 +174,13 @@ public:
 
     // A trans handler that returned OK chose req.filename itself; otherwise a
     // req.uri changed by postreadrequest or trans is mapped again.
-    void map_after_trans(bool translated) {
+    void map_after_trans(bool translated, std::string& mapped_filename, std::string& mapped_path_info) {
         const hosts::route& r = *ctx_.route;
+        if (!translated && ctx_.phase_active(conf::phase::trans)) {
+            // every trans handler declined: the router's mapping stands
+            ctx_.filename = std::move(mapped_filename);
+            ctx_.path_info = std::move(mapped_path_info);
+        }
         if (r.site == nullptr || (!translated && ctx_.uri == r.uri)) {
             return;
         }

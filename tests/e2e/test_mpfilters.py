@@ -100,9 +100,10 @@ from mod_python import apache
 
 def handler(req):
     req.content_type = "text/plain"
-    req.write("piece one;")
-    req.write("piece two;")
-    req.write("end")
+    flush = int(req.args == "stream")
+    req.write("piece one;", flush)
+    req.write("piece two;", flush)
+    req.write("end", flush)
     return apache.OK
 
 def echo(req):
@@ -145,6 +146,10 @@ def test_uppercase_output_filter_and_content_length(srv):
     assert r.status == 200, (r, srv.log()[-2000:])
     assert r.body == b"PIECE ONE;PIECE TWO;END"
     assert int(r.headers["Content-Length"]) == len(r.body)
+    # streamed (req.write flushes): each piece leaves filtered
+    r = get(srv, "/upper/x?stream")
+    assert r.status == 200 and r.body == b"PIECE ONE;PIECE TWO;END"
+    assert "Content-Length" not in r.headers
     # a location's filter; the default callable is outputfilter
     assert get(srv, "/loc/x").body == b"PIECE ONE;PIECE TWO;END"
 

@@ -140,7 +140,7 @@ def show(req):
     return apache.OK
 
 def redirect_src(req):
-    req.write("before;")
+    req.write("before;", 0)  # not flushed: the new request's headers go out
     req.internal_redirect("/redir2/dst?x=1")
     nxt = req.next
     req.write(";after next=%s" % (nxt is not None and nxt.prev is req))
