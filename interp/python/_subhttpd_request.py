@@ -137,8 +137,8 @@ main_server = _main_server()
 class hlist(object):
     """req.hlist: the handler being run, as mod_python 3.5 describes it.
     `directory` is the folder of the block that set the handler (with a
-    trailing '/'; the document root for a handler set at site level, where
-    Apache has None), or a location's URL prefix with `is_location` = 1."""
+    trailing '/'; None for a handler set at site level, as in Apache), or a
+    location's URL prefix with `is_location` = 1."""
 
     __slots__ = ("handler", "directory", "parent", "is_location", "silent")
 
