@@ -32,14 +32,20 @@ struct error {
 std::string to_string(const error& e);  // "file:line:col: message"
 
 // mod_python's phases, in Apache's order.
-enum class phase : std::uint8_t { access, authen, authz, fixup, content, log, cleanup };
-inline constexpr std::size_t phase_count = 7;
+// postreadrequest and trans stand at site level only (Apache: server config);
+// init runs with postreadrequest when set at site level, else with headerparser.
+enum class phase : std::uint8_t {
+    postreadrequest, trans, headerparser, init, access, authen, authz, type, fixup, content, log, cleanup
+};
+inline constexpr std::size_t phase_count = 12;
 inline constexpr std::array<phase, phase_count> all_phases = {
-    phase::access, phase::authen, phase::authz, phase::fixup,
+    phase::postreadrequest, phase::trans, phase::headerparser, phase::init,
+    phase::access, phase::authen, phase::authz, phase::type, phase::fixup,
     phase::content, phase::log, phase::cleanup};
 std::string_view phase_key(phase p);               // TOML key: "access_handler", ..., "handler"
 std::string_view phase_default_callable(phase p);  // "accesshandler", ..., "handler"
 std::string_view phase_directive(phase p);         // req.phase: "PythonAccessHandler", ...
+bool site_level_only(phase p);                     // postreadrequest, trans
 
 // PythonOption values; in a block an empty value removes the key when merged.
 using options_map = std::map<std::string, std::string>;
@@ -50,6 +56,9 @@ struct block {
     std::array<std::optional<std::vector<std::string>>, phase_count> handlers;
     std::optional<std::string> wsgi;  // "module:callable", "module:factory(args)" or a .wsgi/.py path
     source_loc wsgi_where;
+    // PythonOutputFilter / PythonInputFilter: "module[::callable]" per entry, as written
+    std::optional<std::vector<std::string>> output_filters;
+    std::optional<std::vector<std::string>> input_filters;
     std::optional<std::string> interpreter;
     std::optional<bool> interp_per_directory;
     std::optional<bool> interp_per_directive;

@@ -13,8 +13,9 @@ namespace subhttpd::conf::detail {
 namespace {
 
 constexpr std::string_view block_keys[] = {
-    "handler", "access_handler", "authen_handler", "authz_handler", "fixup_handler",
-    "log_handler", "cleanup_handler", "wsgi", "interpreter", "interp_per_directory",
+    "handler", "postreadrequest_handler", "trans_handler", "headerparser_handler", "init_handler",
+    "access_handler", "authen_handler", "authz_handler", "type_handler", "fixup_handler",
+    "log_handler", "cleanup_handler", "output_filter", "input_filter", "wsgi", "interpreter", "interp_per_directory",
     "interp_per_directive", "offload", "debug", "autoreload", "handler_timeout", "options",
     "auth_type", "auth_name"};
 
@@ -27,12 +28,33 @@ bool is_block_key(std::string_view key) {
     return false;
 }
 
+// A filter list: "module[::callable]" entries, one word each.
+std::optional<std::vector<std::string>> read_filters(reporter& rep, const toml::value& v, std::string_view key) {
+    auto list = get_string_list(rep, v, key, true);
+    if (!list) {
+        return std::nullopt;
+    }
+    for (const auto& f : *list) {
+        if (f.empty() || f.find_first_of(" \t|") != std::string::npos || f.rfind("::", 0) == 0) {
+            rep.at(v, "'" + std::string(key) + "' entry '" + f + "' is not \"module\" or \"module::callable\"");
+            return std::nullopt;
+        }
+    }
+    return list;
+}
+
 // Unknown keys are checked by the caller, which knows the other keys its table allows.
-block read_block(reporter& rep, const toml::value& table) {
+// `site_level`: the site's own table, where postreadrequest_/trans_handler may stand.
+block read_block(reporter& rep, const toml::value& table, bool site_level) {
     block b;
     b.where = loc_of(table);
     for (phase p : all_phases) {
         if (auto* v = find_key(table, phase_key(p))) {
+            if (site_level_only(p) && !site_level) {
+                rep.at(*v, "'" + std::string(phase_key(p)) +
+                               "' may only be set at site level (it runs before the URL is mapped to a block)");
+                continue;
+            }
             auto list = get_string_list(rep, *v, phase_key(p), true);
             if (!list) {
                 continue;
@@ -49,6 +71,12 @@ block read_block(reporter& rep, const toml::value& table) {
                 b.handlers[static_cast<std::size_t>(p)] = std::move(*list);
             }
         }
+    }
+    if (auto* v = find_key(table, "output_filter")) {
+        b.output_filters = read_filters(rep, *v, "output_filter");
+    }
+    if (auto* v = find_key(table, "input_filter")) {
+        b.input_filters = read_filters(rep, *v, "input_filter");
     }
     if (auto* v = find_key(table, "wsgi")) {
         b.wsgi = get_nonempty_string(rep, *v, "wsgi");
@@ -184,7 +212,7 @@ void read_directories(reporter& rep, const toml::value& v, site& s) {
     for (const auto* t : tables_of(rep, v, "site.directory")) {
         check_block_keys(rep, *t, "[site.directory]");
         directory_block d;
-        d.settings = read_block(rep, *t);
+        d.settings = read_block(rep, *t, false);
         auto* pv = find_key(*t, "path");
         if (!pv) {
             rep.at(*t, "missing required key 'path' in [site.directory]");
@@ -213,7 +241,7 @@ void read_locations(reporter& rep, const toml::value& v, site& s) {
     for (const auto* t : tables_of(rep, v, "site.location")) {
         check_block_keys(rep, *t, "[site.location]");
         location_block l;
-        l.settings = read_block(rep, *t);
+        l.settings = read_block(rep, *t, false);
         auto* pv = find_key(*t, "path");
         if (!pv) {
             rep.at(*t, "missing required key 'path' in [site.location]");
@@ -409,7 +437,7 @@ void read_site(reporter& rep, const toml::value& t, const std::string& file,
         }
     }
 
-    s.settings = read_block(rep, t);
+    s.settings = read_block(rep, t, true);
     if (auto* v = find_key(t, "directory")) {
         read_directories(rep, *v, s);
     }

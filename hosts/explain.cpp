@@ -2,6 +2,7 @@
 // print the same facts; the JSON keys are part of the CLI contract.
 #include <cstdio>
 #include <string>
+#include <tuple>
 
 #include "hosts/route.h"
 
@@ -238,6 +239,15 @@ std::string explain(const route& r, const request_line& req) {
                describe_in(r, pr.from) + "]\n";
         out += "  module_dir: " + pr.module_dir + '\n';
         out += "  interpreter: " + pr.interpreter + "  (rule: " + std::string(rule_name(pr.rule)) + ")\n";
+    }
+    for (const auto& [key, directive, pr] : {std::tuple{"output_filter", "PythonOutputFilter", &r.output_filter},
+                                             std::tuple{"input_filter", "PythonInputFilter", &r.input_filter}}) {
+        if (!pr->set) {
+            continue;
+        }
+        out += std::string(key) + " (" + directive + "): " + handler_list(*pr) + "  [from " +
+               describe_in(r, pr->from) + "]\n";
+        out += "  interpreter: " + pr->interpreter + "  (rule: " + std::string(rule_name(pr->rule)) + ")\n";
     }
     out += "options:";
     if (r.options.empty()) {

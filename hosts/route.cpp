@@ -509,8 +509,45 @@ void select_phases(route& r, const std::vector<merged_block>& blocks) {
     }
 }
 
+// output_filter / input_filter: the last block that sets the key decides, as
+// for a phase; entries are "module[::callable]" (callable: outputfilter / inputfilter).
+void select_filter(phase_route& pr, const std::vector<merged_block>& blocks,
+                   std::optional<std::vector<std::string>> conf::block::*key, std::string_view default_callable) {
+    pr = phase_route{};
+    const merged_block* from = nullptr;
+    for (const auto& b : blocks) {
+        if (b.settings->*key) {
+            from = &b;
+        }
+    }
+    if (from == nullptr) {
+        return;
+    }
+    for (const auto& entry : *(from->settings->*key)) {
+        handler_entry h;
+        const auto sep = entry.find("::");
+        h.module = entry.substr(0, sep);
+        h.callable = sep == std::string::npos ? std::string(default_callable) : entry.substr(sep + 2);
+        if (!h.module.empty()) {
+            pr.handlers.push_back(std::move(h));
+        }
+    }
+    pr.set = !pr.handlers.empty();
+    if (pr.set) {
+        pr.from = from->ref;
+        pr.module_dir = from->module_dir;
+    }
+}
+
 void name_interpreters(route& r, const merged_settings& m, bool filename_is_dir) {
+    std::vector<phase_route*> all;
     for (auto& pr : r.phases) {
+        all.push_back(&pr);
+    }
+    all.push_back(&r.output_filter);
+    all.push_back(&r.input_filter);
+    for (phase_route* p : all) {
+        phase_route& pr = *p;
         if (!pr.set) {
             continue;
         }
@@ -541,6 +578,8 @@ merged_settings merge(route& r, const conf::config& cfg, const std::vector<merge
                       bool filename_is_dir) {
     merged_settings m = apply_settings(r, cfg, blocks);
     select_phases(r, blocks);
+    select_filter(r.output_filter, blocks, &conf::block::output_filters, "outputfilter");
+    select_filter(r.input_filter, blocks, &conf::block::input_filters, "inputfilter");
     name_interpreters(r, m, filename_is_dir);
     return m;
 }
@@ -606,6 +645,8 @@ target_parts split_target(std::string_view target) {
     }
     return t;
 }
+
+void map_uri(const conf::config& cfg, route& r, const fs_view& fs);
 
 }  // namespace
 
@@ -742,15 +783,63 @@ route resolve(const conf::config& cfg, const request_line& req, const fs_view& f
         r.kind = route_kind::no_site;
         return r;
     }
-    const conf::site& site = *r.site;
     r.args = std::string(target.query);
     if (!normalise_path(target.path, r.uri)) {
         // The site's own settings still apply (debug decides the error page).
         r.kind = route_kind::bad_request;
         r.uri.clear();
+        apply_settings(r, cfg, collect_blocks(*r.site, "", "", false));
+        return r;
+    }
+    map_uri(cfg, r, fs);
+    return r;
+}
+
+route resolve_uri(const conf::config& cfg, const conf::site& site, std::string_view uri, std::string_view args,
+                  const fs_view& fs) {
+    route r;
+    r.site = &site;
+    r.args = std::string(args);
+    if (!normalise_path(escape_path(uri), r.uri)) {
+        r.kind = route_kind::bad_request;
+        r.uri.clear();
         apply_settings(r, cfg, collect_blocks(site, "", "", false));
         return r;
     }
+    map_uri(cfg, r, fs);
+    return r;
+}
+
+route resolve_filename(const conf::config& cfg, const conf::site& site, std::string_view uri,
+                       std::string_view args, std::string filename, std::string path_info, const fs_view& fs) {
+    route r;
+    r.site = &site;
+    r.uri = std::string(uri);
+    r.args = std::string(args);
+    r.filename = std::move(filename);
+    r.path_info = std::move(path_info);
+    const file_kind kind = fs.stat(r.filename);
+    merge(r, cfg, collect_blocks(site, r.filename, r.uri, true), kind == file_kind::directory);
+    if (r.at(phase::content).set) {
+        r.kind = route_kind::handler;
+        if (const auto* loc = content_location(site, r.uri)) {
+            r.mount = loc->path == "/" ? "" : loc->path;
+        }
+    } else if (kind == file_kind::file && r.path_info.empty()) {
+        r.kind = route_kind::static_file;
+    } else if (kind == file_kind::missing || kind == file_kind::file) {
+        r.kind = route_kind::not_found;
+    } else {
+        r.kind = route_kind::forbidden;
+    }
+    return r;
+}
+
+namespace {
+
+// The URL part of resolve: r.site, r.uri (normalised) and r.args are set.
+void map_uri(const conf::config& cfg, route& r, const fs_view& fs) {
+    const conf::site& site = *r.site;
 
     // A location with a content handler or wsgi owns its URLs outright, as a
     // mod_python <Location> does: no directory walk, no <Directory> blocks.
@@ -776,7 +865,8 @@ route resolve(const conf::config& cfg, const request_line& req, const fs_view& f
         if (m.at(phase::content).set) {
             m.kind = route_kind::handler;
             m.mount = loc->path == "/" ? "" : loc->path;
-            return m;
+            r = std::move(m);
+            return;
         }
     }
 
@@ -810,6 +900,8 @@ route resolve(const conf::config& cfg, const request_line& req, const fs_view& f
         // server runs whatever phases are set, whatever the kind.
         r.kind = route_kind::forbidden;
         r.phases = {};
+        r.output_filter = {};
+        r.input_filter = {};
     } else if (r.at(phase::content).set) {
         r.kind = route_kind::handler;
     } else if (!r.path_info.empty() || fm.kind == file_kind::missing) {
@@ -826,7 +918,8 @@ route resolve(const conf::config& cfg, const request_line& req, const fs_view& f
         // A directory without an index file, or a socket/device/fifo.
         r.kind = route_kind::forbidden;
     }
-    return r;
 }
+
+}  // namespace
 
 }  // namespace subhttpd::hosts

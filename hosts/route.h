@@ -92,6 +92,9 @@ struct route {
     std::string alias;                 // url of the [[site.alias]] that mapped `filename` ("" otherwise)
     std::vector<block_ref> matched;    // every block merged, in merge order (site first)
     std::array<phase_route, conf::phase_count> phases;
+    // PythonOutputFilter / PythonInputFilter: `handlers` are the filters, in order
+    phase_route output_filter;
+    phase_route input_filter;
     // merged settings
     conf::options_map options;         // removals applied
     bool debug = false;
@@ -124,6 +127,16 @@ const conf::site* find_site(const conf::config& cfg, std::string_view host);
 bool normalise_path(std::string_view raw, std::string& out);
 
 route resolve(const conf::config& cfg, const request_line& req, const fs_view& fs = real_fs());
+
+// After a postreadrequest or trans handler: the same site, a URL path already
+// decoded (`uri`, as req.uri holds it) mapped again...
+route resolve_uri(const conf::config& cfg, const conf::site& site, std::string_view uri, std::string_view args,
+                  const fs_view& fs = real_fs());
+// ...or a filename a trans handler chose (it returned OK): no URL mapping; the
+// directory blocks holding `filename` and the locations matching `uri` merge.
+route resolve_filename(const conf::config& cfg, const conf::site& site, std::string_view uri,
+                       std::string_view args, std::string filename, std::string path_info,
+                       const fs_view& fs = real_fs());
 
 // `subhttpd route`: a human-readable explanation, and the same as JSON.
 std::string explain(const route& r, const request_line& req);

@@ -1,18 +1,23 @@
 // Phase dispatch with mod_python 3.3+ semantics: a handler list runs left to
-// right while each result lets its phase continue (access/fixup/log: OK or
-// DECLINED; authen/authz: DECLINED; content/cleanup: OK).
+// right while each result lets its phase continue (Apache's RUN_ALL phases
+// postreadrequest/headerparser/init/access/fixup/log: OK or DECLINED; RUN_FIRST
+// phases trans/authen/authz/type: DECLINED; content/cleanup: OK).
 #include "interp/dispatch.h"
 
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <optional>
+#include <utility>
 
 #include "common/http_status.h"
 #include "common/log.h"
 #include "interp/error_page.h"
 #include "interp/extension_hint.h"
+#include "interp/filter_exchange.h"
 #include "interp/module.h"
 #include "interp/offload_exchange.h"
 #include "interp/py_util.h"
@@ -85,6 +90,17 @@ public:
         // req.write(flush=1) / req.flush(): the headers and what is written so
         // far leave now (inline: the socket takes what it can at once).
         ctx_.on_flush = [this] { start_streaming(); };
+        ctx_.on_internal_redirect = [this](const std::string& uri) { return run_redirect(uri); };
+        ctx_.on_add_filter = [this](const registered_filter& f) {
+            filter_state st;
+            st.entry = f.entry;
+            st.dir = f.dir;
+            st.interpreter = f.interpreter;
+            st.name = f.name;
+            st.is_input = f.is_input;
+            add_filter(std::move(st));
+        };
+        install_route_filters(r);
     }
 
     ~run_state() { release(); }
@@ -107,6 +123,232 @@ public:
     }
 
     request_ctx& ctx() { return ctx_; }
+    const request_ctx& ctx() const { return ctx_; }
+
+    // The phases before content, in Apache's order. An init handler set at site
+    // level runs before postreadrequest, a block's before headerparser; the URL is
+    // mapped again after trans when a handler changed it. An internal redirect
+    // starts at trans. Returns code_ok when the content phase is next, else the
+    // code that ends the request. Never suspends.
+    int run_pre(bool redirected) {
+        using conf::phase;
+        static constexpr phase pre[] = {phase::init,   phase::postreadrequest, phase::trans,
+                                        phase::init,   phase::headerparser,    phase::access,
+                                        phase::authen, phase::authz,           phase::type,
+                                        phase::fixup};
+        constexpr std::size_t early_init = 0, first_trans = 2, after_trans = 3;
+        bool translated = false;
+        std::string mapped_filename, mapped_path_info;
+        for (std::size_t i = redirected ? first_trans : 0; i < std::size(pre); ++i) {
+            phase p = pre[i];
+            if (i == after_trans) {
+                map_after_trans(translated, mapped_filename, mapped_path_info);
+            }
+            if (!ctx_.phase_active(p)) {
+                continue;
+            }
+            if (p == phase::init && (i == early_init) != init_at_site_level()) {
+                continue;
+            }
+            if (p == phase::trans) {
+                // As in Apache, a trans handler starts with no filename and no
+                // path_info: what it sets is all the mapping there is.
+                mapped_filename = std::exchange(ctx_.filename, std::string());
+                mapped_path_info = std::exchange(ctx_.path_info, std::string());
+            }
+            int code = run_phase(p);
+            if (p == phase::trans) {
+                translated = code == code_ok;
+            }
+            if (code != code_ok && code != code_declined) {
+                return code;
+            }
+        }
+        return code_ok;
+    }
+
+    bool init_at_site_level() const {
+        const hosts::phase_route& pr = ctx_.route->at(conf::phase::init);
+        return pr.set && pr.from.type == hosts::block_ref::kind::site;
+    }
+
+    // A trans handler that returned OK chose req.filename itself; otherwise a
+    // req.uri changed by postreadrequest or trans is mapped again.
+    void map_after_trans(bool translated, std::string& mapped_filename, std::string& mapped_path_info) {
+        const hosts::route& r = *ctx_.route;
+        if (!translated && ctx_.phase_active(conf::phase::trans)) {
+            // every trans handler declined: the router's mapping stands
+            ctx_.filename = std::move(mapped_filename);
+            ctx_.path_info = std::move(mapped_path_info);
+        }
+        if (r.site == nullptr || (!translated && ctx_.uri == r.uri)) {
+            return;
+        }
+        sync_tables();
+        rerouted_ = translated ? hosts::resolve_filename(*ctx_.cfg, *r.site, ctx_.uri, ctx_.args, ctx_.filename,
+                                                         ctx_.path_info)
+                               : hosts::resolve_uri(*ctx_.cfg, *r.site, ctx_.uri, ctx_.args);
+        reroute(*rerouted_);
+    }
+
+    // req.internal_redirect(uri), as Apache does it: the new request runs here,
+    // within the call, on the same exchange; its req.prev is the caller's req and
+    // the caller's req.next the new one. Output already written stays; the new
+    // request's headers go out with it, and the caller may go on writing.
+    // GIL held; false with a Python error set.
+    bool run_redirect(const std::string& target) {
+        if (depth_ >= max_redirects) {
+            PyErr_Format(PyExc_RuntimeError, "internal_redirect: more than %d nested redirects", max_redirects);
+            return false;
+        }
+        exchange& ex = *ctx_.ex;
+        sync_tables();
+        hosts::request_line line{ex.host(), ex.method(), target};
+        const hosts::route r = hosts::resolve(*ctx_.cfg, line);
+        int code = code_ok;
+        {
+            run_state nested(sh_, *ctx_.cfg, ctx_.generation, r, ex, ts_);
+            nested.depth_ = depth_ + 1;
+            nested.prev_req_ = ctx_.py_req;
+            nested.prev_in_ = ctx_.py_req_interp;
+            nested.ctx_.status = 200;
+            const bool python = std::any_of(r.phases.begin(), r.phases.end(), [](const auto& pr) { return pr.set; });
+            if (python) {
+                code = nested.run_pre(true);
+            }
+            const hosts::route& now = *nested.ctx_.route;
+            const hosts::phase_route& content = now.at(conf::phase::content);
+            if (code == code_ok && now.kind == hosts::route_kind::handler && content.set) {
+                code = nested.run_phase(conf::phase::content);
+                if (nested.last_in_ != nullptr) {
+                    ++nested.last_in_->stats.requests;
+                }
+            } else if (code == code_ok) {
+                code = code_declined;
+            }
+            if (ex.finished()) {
+                // answered already (a static file, sendfile, an error)
+            } else if (code == code_ok || code == code_done) {
+                nested.sync_tables();
+                nested.start_streaming_exported();
+            } else if (code == code_declined) {
+                sh_.fallback(ex, now, nested.ctx_.filename, nested.ctx_.path_info);
+            } else {
+                nested.respond_error(ex, is_http_status(code) ? code : 500);
+            }
+            for (cleanup_entry& e : nested.ctx_.cleanups) {
+                ctx_.cleanups.push_back(std::move(e));
+            }
+            nested.ctx_.cleanups.clear();
+        }  // the nested scope ends: back in the caller's interpreter
+        return true;
+    }
+
+    // start_streaming() once the tables are exported (not from inside req.write).
+    void start_streaming_exported() {
+        exchange& ex = *ctx_.ex;
+        if (ex.streaming() || ex.finished()) {
+            return;
+        }
+        header_list headers;
+        build_headers(headers, false);
+        if (ctx_.content_length >= 0) {
+            headers.emplace_back("Content-Length", std::to_string(ctx_.content_length));
+        }
+        ex.start_stream(ctx_.status, reason_for(ctx_.status), headers);
+    }
+
+    // The filters the route's blocks set (output_filter / input_filter).
+    void install_route_filters(const hosts::route& r) {
+        for (const hosts::phase_route* pr : {&r.output_filter, &r.input_filter}) {
+            if (!pr->set) {
+                continue;
+            }
+            for (const auto& h : pr->handlers) {
+                filter_state st;
+                st.entry = h;
+                st.dir = pr->module_dir;
+                st.interpreter = pr->interpreter;
+                st.name = h.module + "::" + h.callable;
+                st.is_input = pr == &r.input_filter;
+                add_filter(std::move(st));
+            }
+        }
+    }
+
+    void add_filter(filter_state f) {
+        if (!filters_) {
+            filters_ = std::make_unique<filter_exchange>(
+                *ctx_.ex, [this](filter_state& st, std::string_view in, bool eos, std::string& out) {
+                    run_filter(st, in, eos, out);
+                });
+            ctx_.ex = filters_.get();
+        }
+        filters_->add(std::move(f));
+    }
+
+    // One call of a filter, in its interpreter; the caller's interpreter after.
+    void run_filter(filter_state& f, std::string_view data, bool eos, std::string& out) {
+        interpreter* back = scope_ ? &scope_->current() : nullptr;
+        std::string err;
+        interpreter* in = ts_ == nullptr ? sh_.reg.get(f.interpreter, &err) : sh_.reg.find(f.interpreter);
+        if (in == nullptr) {
+            log::write(log::level::error, "dispatch", f.interpreter,
+                       "filter " + f.name + " disabled: " + (err.empty() ? "no interpreter" : err));
+            f.disabled = true;
+            out.append(data);
+            return;
+        }
+        enter_existing(*in);
+        const char* directive = f.is_input ? "PythonInputFilter" : "PythonOutputFilter";
+        bool ok = false;
+        if (PyObject* fn = resolve(*in, f.dir, f.entry)) {
+            py::ref bytes = py::ref::steal(PyBytes_FromStringAndSize(data.data(), static_cast<Py_ssize_t>(data.size())));
+            PyObject* req = ctx_.py_req && ctx_.py_req_interp == in ? ctx_.py_req.get() : Py_None;
+            std::string handler = f.entry.module + "::" + f.entry.callable;
+            py::ref r;
+            if (bytes) {
+                r = py::ref::steal(PyObject_CallMethod(in->runtime(), "_run_filter", "OOsOOOss", fn, req,
+                                                       f.name.c_str(), f.is_input ? Py_True : Py_False,
+                                                       bytes.get(), eos ? Py_True : Py_False, handler.c_str(),
+                                                       f.dir.c_str()));
+            }
+            if (r && PyTuple_Check(r.get()) && PyTuple_GET_SIZE(r.get()) == 3 &&
+                PyBytes_Check(PyTuple_GET_ITEM(r.get(), 0))) {
+                PyObject* b = PyTuple_GET_ITEM(r.get(), 0);
+                out.append(PyBytes_AS_STRING(b), static_cast<std::size_t>(PyBytes_GET_SIZE(b)));
+                f.closed = PyObject_IsTrue(PyTuple_GET_ITEM(r.get(), 1)) == 1;
+                f.disabled = PyObject_IsTrue(PyTuple_GET_ITEM(r.get(), 2)) == 1;
+                ok = true;
+            } else if (r) {
+                PyErr_SetString(PyExc_TypeError, "_run_filter returned an unexpected value");
+            }
+        }
+        if (!ok) {
+            // As mod_python: a failing filter is disabled; its data goes on untouched.
+            log::write(log::level::error, "dispatch", in->name(),
+                       std::string(directive) + " " + f.name + " failed for " + ctx_.uri +
+                           " and is disabled:\n" + py::take_error_text());
+            f.disabled = true;
+            out.append(data);
+        }
+        if (back != nullptr) {
+            enter_existing(*back);
+        }
+    }
+
+    // A postreadrequest or trans handler moved the request: `r` is its new route.
+    void reroute(const hosts::route& r) {
+        ctx_.route = &r;
+        ctx_.filename = r.filename;
+        ctx_.path_info = r.path_info;
+        ctx_.debug = r.debug;
+        ctx_.handler_name = r.at(conf::phase::content).wsgi.empty() ? "mod_python" : "wsgi-script";
+        if (!filters_) {
+            install_route_filters(r);
+        }
+    }
+
     interpreter* last_interpreter() const { return last_in_; }
     const std::string& error_text() const { return error_text_; }
     std::string& error_text() { return error_text_; }
@@ -187,6 +429,7 @@ public:
     // awaits offload leaves it in `coro` and returns code_suspend.
     int call_handler(const hosts::handler_entry& h, const std::string& dir, PyObject* req, bool may_suspend) {
         interpreter& in = *last_in_;
+        note_running(h, dir);
         PyObject* fn = resolve(in, dir, h);
         py::ref result;
         if (fn != nullptr) {
@@ -208,6 +451,21 @@ public:
             return step_coroutine(may_suspend);
         }
         return result_code(h, result);
+    }
+
+    // What req.hlist shows: the entry as written (the default callable left
+    // out) and the block that set it.
+    void note_running(const hosts::handler_entry& h, const std::string& dir) {
+        ctx_.running = h.module;
+        if (h.callable != conf::phase_default_callable(ctx_.phase)) {
+            ctx_.running += "::" + h.callable;
+        }
+        const hosts::phase_route& pr = ctx_.route->at(ctx_.phase);
+        if (pr.set && dir == pr.module_dir) {
+            ctx_.running_from = pr.from;
+        } else {
+            ctx_.running_from = hosts::block_ref{hosts::block_ref::kind::directory, dir, {}};
+        }
     }
 
     // Advances the suspended (or new) coroutine until it ends or awaits offload.
@@ -267,12 +525,17 @@ public:
 
     static bool continues(conf::phase p, int code) {
         switch (p) {
+            case conf::phase::postreadrequest:
+            case conf::phase::headerparser:
+            case conf::phase::init:
             case conf::phase::access:
             case conf::phase::fixup:
             case conf::phase::log:
                 return code == code_ok || code == code_declined;
+            case conf::phase::trans:
             case conf::phase::authen:
             case conf::phase::authz:
+            case conf::phase::type:
                 return code == code_declined;
             case conf::phase::content:
             case conf::phase::cleanup:
@@ -505,6 +768,13 @@ private:
         prepare_site(in);
         ctx_.py_req = py::ref::steal(new_request(in.module(), &ctx_));
         ctx_.py_req_interp = &in;
+        if (ctx_.py_req && prev_req_ && prev_in_ == &in) {
+            // req.prev / req.next link only within one interpreter
+            if (PyObject_SetAttrString(ctx_.py_req.get(), "prev", prev_req_.get()) < 0 ||
+                PyObject_SetAttrString(prev_req_.get(), "next", ctx_.py_req.get()) < 0) {
+                PyErr_Clear();
+            }
+        }
         return ctx_.py_req.get();
     }
 
@@ -533,25 +803,57 @@ private:
         key += '\x1f';
         key += h.callable;
         bool autoreload = ctx_.route->autoreload;
-        double now = py::mono_now();
         {
             auto it = in.callables.find(key);
-            if (it != in.callables.end() && now < it->second.next_check) {
+            if (it != in.callables.end() && (!autoreload || files_unchanged(it->second.files))) {
                 return it->second.callable.get();
             }
         }
         // The GIL may pass to another thread inside this call: look the map up again after it.
-        py::ref fn = py::ref::steal(PyObject_CallMethod(in.runtime(), "_resolve", "ssss", h.module.c_str(),
-                                                        module_dir.c_str(), h.callable.c_str(),
-                                                        autoreload ? "1" : ""));
-        if (!fn) {
+        py::ref got = py::ref::steal(PyObject_CallMethod(in.runtime(), "_resolve_with_files", "ssss",
+                                                         h.module.c_str(), module_dir.c_str(), h.callable.c_str(),
+                                                         autoreload ? "1" : ""));
+        if (!got || !PyTuple_Check(got.get()) || PyTuple_GET_SIZE(got.get()) != 2) {
+            if (got) {
+                PyErr_SetString(PyExc_TypeError, "_resolve_with_files must return (callable, files)");
+            }
             in.callables.erase(key);
             return nullptr;
         }
         cached_callable& slot = in.callables[key];
-        slot.callable = fn;
-        slot.next_check = autoreload ? now + 1.0 : 1e300;
+        slot.callable = py::ref::borrow(PyTuple_GET_ITEM(got.get(), 0));
+        slot.files.clear();
+        PyObject* files = PyTuple_GET_ITEM(got.get(), 1);
+        if (autoreload && PyList_Check(files)) {
+            for (Py_ssize_t i = 0; i < PyList_GET_SIZE(files); ++i) {
+                PyObject* item = PyList_GET_ITEM(files, i);
+                std::string path;
+                if (!PyTuple_Check(item) || PyTuple_GET_SIZE(item) != 2 ||
+                    !py::to_string(PyTuple_GET_ITEM(item, 0), path)) {
+                    PyErr_Clear();
+                    continue;
+                }
+                long long ns = PyLong_AsLongLong(PyTuple_GET_ITEM(item, 1));
+                if (ns == -1 && PyErr_Occurred()) {
+                    PyErr_Clear();
+                    ns = -1;  // no mtime: checked again next time
+                }
+                slot.files.emplace_back(std::move(path), ns);
+            }
+        }
         return slot.callable.get();
+    }
+
+    // Autoreload without a window: one stat per module file per request.
+    static bool files_unchanged(const std::vector<std::pair<std::string, std::int64_t>>& files) {
+        for (const auto& [path, ns] : files) {
+            struct stat sb {};
+            if (::stat(path.c_str(), &sb) != 0 ||
+                static_cast<std::int64_t>(sb.st_mtim.tv_sec) * 1000000000 + sb.st_mtim.tv_nsec != ns) {
+                return false;
+            }
+        }
+        return true;
     }
 
     static void push_dir(interpreter& in, const std::string& dir) {
@@ -681,6 +983,11 @@ private:
     dispatcher::shared& sh_;
     thread_states* ts_;
     request_ctx ctx_;
+    std::optional<hosts::route> rerouted_;  // after trans; ctx_.route points here then
+    std::unique_ptr<filter_exchange> filters_;  // ctx_.ex while filters are installed
+    int depth_ = 0;                         // internal redirects above this one
+    py::ref prev_req_;                      // internal redirect: the caller's req
+    interpreter* prev_in_ = nullptr;
     std::optional<scope> scope_;
     interpreter* last_in_ = nullptr;
     std::string error_text_;
@@ -721,7 +1028,14 @@ private:
 
     void start_offloaded() {
         // Interpreters are made on the loop thread, before the job leaves it.
+        std::vector<const hosts::phase_route*> used;
         for (const auto& pr : route_->phases) {
+            used.push_back(&pr);
+        }
+        used.push_back(&route_->output_filter);
+        used.push_back(&route_->input_filter);
+        for (const hosts::phase_route* p : used) {
+            const hosts::phase_route& pr = *p;
             std::string err;
             if (pr.set && sh_.reg.get(pr.interpreter, &err) == nullptr) {
                 log::write(log::level::error, "dispatch", pr.interpreter, err);
@@ -810,22 +1124,12 @@ private:
             const hosts::route& r = *current_route();
             switch (st_) {
                 case stage::pre: {
-                    static constexpr phase pre[] = {phase::access, phase::authen, phase::authz, phase::fixup};
-                    for (; pre_idx_ < 4; ++pre_idx_) {
-                        phase p = pre[pre_idx_];
-                        if (!rs_->ctx().phase_active(p)) {
-                            continue;
-                        }
-                        int code = rs_->run_phase(p);
-                        if (code == code_ok || code == code_declined) {
-                            continue;
-                        }
+                    int code = rs_->run_pre(false);
+                    if (code == code_ok) {
+                        st_ = stage::content;
+                    } else {
                         answer(code);
                         st_ = stage::post;
-                        break;
-                    }
-                    if (st_ == stage::pre) {
-                        st_ = stage::content;
                     }
                     break;
                 }
@@ -940,7 +1244,8 @@ private:
         }
     }
 
-    const hosts::route* current_route() const { return redirected_ ? &*redirected_ : route_.get(); }
+    // The route the request runs under now (a trans handler may have changed it).
+    const hosts::route* current_route() const { return rs_ ? rs_->ctx().route : route_.get(); }
 
     void count_request() {
         if (interpreter* in = rs_->last_interpreter()) {
@@ -958,24 +1263,10 @@ private:
     // The content phase ended with `code`.
     void content_done(int code) {
         request_ctx& c = rs_->ctx();
-        if (!c.internal_redirect.empty() && redirects_ < max_redirects && !ex_->streaming()) {
-            ++redirects_;
-            std::string target = c.internal_redirect;
-            rs_->run_cleanups();
-            rs_.reset();
-            ex_->discard_output();
-            hosts::request_line line{ex_->host(), ex_->method(), target};
-            redirected_ = hosts::resolve(*cfg_, line);
-            rs_.emplace(sh_, *cfg_, gen_, *redirected_, *ex_, states());
-            st_ = stage::pre;
-            pre_idx_ = 0;
-            handler_idx_ = 0;
-            return;
-        }
         if (ex_->finished()) {
             out_.status = ex_->status_sent();
         } else if (code == code_ok || code == code_done) {
-            rs_->respond(*ex_);
+            rs_->respond(*rs_->ctx().ex);
             out_.status = c.status;
         } else if (code == code_declined) {
             out_.status = fallback(*current_route());
@@ -988,7 +1279,7 @@ private:
     // A pre-phase or content phase ended the request with `code`.
     void answer(int code) {
         if (code == code_done) {
-            rs_->respond(*ex_);
+            rs_->respond(*rs_->ctx().ex);
             out_.status = rs_->ctx().status;
             return;
         }
@@ -998,7 +1289,7 @@ private:
         if (code == 500) {
             rs_->count_error();
         }
-        rs_->respond_error(*ex_, code);
+        rs_->respond_error(*rs_->ctx().ex, code);
         out_.status = code;
     }
 
@@ -1052,7 +1343,6 @@ private:
     std::shared_ptr<const conf::config> cfg_;
     std::uint64_t gen_;
     std::shared_ptr<const hosts::route> route_;
-    std::optional<hosts::route> redirected_;
     std::unique_ptr<exchange> real_;
     std::unique_ptr<offload_exchange> pool_ex_;
     std::shared_ptr<response_sink> sink_;
@@ -1060,9 +1350,7 @@ private:
     finished_handler done_;
     std::optional<run_state> rs_;  // inside the job: one allocation per request
     stage st_ = stage::pre;
-    std::size_t pre_idx_ = 0;
     std::size_t handler_idx_ = 0;
-    int redirects_ = 0;
     std::uint64_t timer_ = 0;
     bool timed_out_ = false;  // loop thread only
     outcome out_;

@@ -4,8 +4,8 @@
 // interpreter its route names, and answers through the exchange. A request runs
 // inline on the loop, or on the worker pool when its route says offload; an
 // async content handler suspends while it awaits subhttpd.offload() and resumes
-// on the loop. Handler callables are cached per interpreter and re-checked for
-// autoreload at most once a second. start(): loop thread, GIL not held.
+// on the loop. Handler callables are cached per interpreter; with autoreload
+// their module files are stat()ed on each use, so an edit counts from the next request. start(): loop thread, GIL not held.
 #include <cstdint>
 #include <functional>
 #include <memory>

@@ -683,7 +683,12 @@ PyObject* req_internal_redirect(PyObject* o, PyObject* const* args, Py_ssize_t n
         PyErr_SetString(PyExc_ValueError, "internal_redirect() needs a path starting with '/'");
         return nullptr;
     }
-    c.internal_redirect = std::move(uri);
+    if (!c.on_internal_redirect || !c.on_internal_redirect(uri)) {
+        if (!PyErr_Occurred()) {
+            PyErr_SetString(PyExc_RuntimeError, "internal_redirect() is not available here");
+        }
+        return nullptr;
+    }
     Py_RETURN_NONE;
 }
 
@@ -820,6 +825,131 @@ PyObject* req_site_options(PyObject* o, PyObject*) {
     return make_table(Py_TYPE(o), items);
 }
 
+// server.get_config(): the directives set at site level only (the virtual host's).
+PyObject* req_site_config(PyObject* o, PyObject*) {
+    REQ_ALIVE(o);
+    header_list items;
+    const conf::site* s = c.route->site;
+    const conf::block empty;
+    const conf::block& b = s != nullptr ? s->settings : empty;
+    items.emplace_back("PythonDebug", b.debug.value_or(c.cfg->python.debug) ? "1" : "0");
+    items.emplace_back("PythonAutoReload", b.autoreload.value_or(c.cfg->python.autoreload) ? "1" : "0");
+    items.emplace_back("PythonOptimize", std::to_string(c.cfg->python.optimize));
+    if (b.interpreter) {
+        items.emplace_back("PythonInterpreter", *b.interpreter);
+    }
+    if (b.interp_per_directory.value_or(false)) {
+        items.emplace_back("PythonInterpPerDirectory", "1");
+    }
+    if (b.interp_per_directive.value_or(false)) {
+        items.emplace_back("PythonInterpPerDirective", "1");
+    }
+    for (conf::phase p : conf::all_phases) {
+        const auto& list = b.handlers[static_cast<std::size_t>(p)];
+        if (!list || list->empty()) {
+            continue;
+        }
+        std::string v;
+        for (const auto& h : *list) {
+            v += (v.empty() ? "" : " ") + h;
+        }
+        items.emplace_back(std::string(conf::phase_directive(p)), v);
+    }
+    return make_table(Py_TYPE(o), items);
+}
+
+// req.register_output_filter(name, handler[, dir]) and the input twin.
+PyObject* register_filter(PyObject* o, PyObject* const* args, Py_ssize_t nargs, bool is_input) {
+    REQ_ALIVE(o);
+    std::string name, spec, dir;
+    if (nargs < 2 || nargs > 3 || !py::to_string(args[0], name) || !py::to_string(args[1], spec) ||
+        (nargs == 3 && args[2] != Py_None && !py::to_string(args[2], dir))) {
+        if (!PyErr_Occurred()) {
+            PyErr_SetString(PyExc_TypeError, is_input ? "register_input_filter(name, handler[, dir])"
+                                                      : "register_output_filter(name, handler[, dir])");
+        }
+        return nullptr;
+    }
+    registered_filter f;
+    f.name = name;
+    auto sep = spec.find("::");
+    f.entry.module = spec.substr(0, sep);
+    f.entry.callable = sep == std::string::npos ? std::string(is_input ? "inputfilter" : "outputfilter")
+                                                : spec.substr(sep + 2);
+    if (name.empty() || f.entry.module.empty() || f.entry.callable.empty()) {
+        PyErr_SetString(PyExc_ValueError, "a filter needs a name and a handler \"module[::callable]\"");
+        return nullptr;
+    }
+    const hosts::phase_route& pr = c.route->at(c.phase);
+    f.dir = !dir.empty() ? dir : (pr.set ? pr.module_dir : (c.route->site ? c.route->site->document_root : ""));
+    f.interpreter = c.main_name;
+    f.is_input = is_input;
+    c.registered_filters.push_back(std::move(f));
+    Py_RETURN_NONE;
+}
+
+PyObject* req_register_output_filter(PyObject* o, PyObject* const* args, Py_ssize_t nargs) {
+    return register_filter(o, args, nargs, false);
+}
+
+PyObject* req_register_input_filter(PyObject* o, PyObject* const* args, Py_ssize_t nargs) {
+    return register_filter(o, args, nargs, true);
+}
+
+// req.add_output_filter(name): the registered filter joins the chain; what was
+// written before it joined is not filtered (as in Apache).
+PyObject* add_filter(PyObject* o, PyObject* const* args, Py_ssize_t nargs, bool is_input) {
+    REQ_ALIVE(o);
+    std::string name;
+    if (nargs != 1 || !py::to_string(args[0], name)) {
+        if (!PyErr_Occurred()) {
+            PyErr_SetString(PyExc_TypeError, is_input ? "add_input_filter(name)" : "add_output_filter(name)");
+        }
+        return nullptr;
+    }
+    for (auto it = c.registered_filters.rbegin(); it != c.registered_filters.rend(); ++it) {
+        if (it->name == name && it->is_input == is_input) {
+            if (!c.on_add_filter) {
+                break;
+            }
+            c.on_add_filter(*it);
+            Py_RETURN_NONE;
+        }
+    }
+    PyErr_Format(PyExc_ValueError, "unknown %s filter '%s' (register it first with req.register_%s_filter)",
+                 is_input ? "input" : "output", name.c_str(), is_input ? "input" : "output");
+    return nullptr;
+}
+
+PyObject* req_add_output_filter(PyObject* o, PyObject* const* args, Py_ssize_t nargs) {
+    return add_filter(o, args, nargs, false);
+}
+
+PyObject* req_add_input_filter(PyObject* o, PyObject* const* args, Py_ssize_t nargs) {
+    return add_filter(o, args, nargs, true);
+}
+
+// req.hlist: (handler, directory, is_location) of the handler running now.
+// A directory block gives its path with '/', a location its prefix, the site None.
+PyObject* req_hlist_info(PyObject* o, PyObject*) {
+    REQ_ALIVE(o);
+    if (c.running.empty()) {
+        return Py_BuildValue("(OOi)", Py_None, Py_None, 0);
+    }
+    const hosts::block_ref& from = c.running_from;
+    if (from.type == hosts::block_ref::kind::site) {
+        return Py_BuildValue("(sOi)", c.running.c_str(), Py_None, 0);
+    }
+    if (from.type == hosts::block_ref::kind::location) {
+        return Py_BuildValue("(ssi)", c.running.c_str(), from.path.c_str(), 1);
+    }
+    std::string dir = from.path;
+    if (dir.empty() || dir.back() != '/') {
+        dir.push_back('/');
+    }
+    return Py_BuildValue("(ssi)", c.running.c_str(), dir.c_str(), 0);
+}
+
 PyObject* req_log_error(PyObject* o, PyObject* const* args, Py_ssize_t nargs) {
     REQ_ALIVE(o);
     std::string msg;
@@ -861,9 +991,11 @@ PyObject* req_add_handler(PyObject* o, PyObject* const* args, Py_ssize_t nargs) 
         }
     }
     if (found == nullptr) {
-        PyErr_Format(PyExc_ValueError, "add_handler: unsupported handler type %s (use one of PythonAccessHandler, "
-                     "PythonAuthenHandler, PythonAuthzHandler, PythonFixupHandler, PythonHandler, "
-                     "PythonLogHandler, PythonCleanupHandler)", htype.c_str());
+        PyErr_Format(PyExc_ValueError, "add_handler: unsupported handler type %s (use one of "
+                     "PythonPostReadRequestHandler, PythonTransHandler, PythonHeaderParserHandler, "
+                     "PythonInitHandler, PythonAccessHandler, PythonAuthenHandler, PythonAuthzHandler, "
+                     "PythonTypeHandler, PythonFixupHandler, PythonHandler, PythonLogHandler, "
+                     "PythonCleanupHandler)", htype.c_str());
         return nullptr;
     }
     if (static_cast<int>(*found) < static_cast<int>(c.phase)) {
@@ -905,7 +1037,7 @@ PyMethodDef req_methods[] = {
     {"register_cleanup", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(req_register_cleanup)),
      METH_FASTCALL, "register_cleanup(callable[, data]): run after the response"},
     {"internal_redirect", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(req_internal_redirect)),
-     METH_FASTCALL, "internal_redirect(uri): serve another URI instead"},
+     METH_FASTCALL, "internal_redirect(uri): run the request for another URI now"},
     {"allow_methods", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(req_allow_methods)),
      METH_FASTCALL, "allow_methods(methods[, reset]): the Allow header"},
     {"sendfile", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(req_sendfile)), METH_FASTCALL,
@@ -922,6 +1054,18 @@ PyMethodDef req_methods[] = {
     {"_route_info", req_route_info, METH_NOARGS, nullptr},
     {"_auth_type_config", req_auth_type_config, METH_NOARGS, nullptr},
     {"_site_options", req_site_options, METH_NOARGS, nullptr},
+    {"_site_config", req_site_config, METH_NOARGS, nullptr},
+    {"register_output_filter",
+     reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(req_register_output_filter)), METH_FASTCALL,
+     "register_output_filter(name, handler[, dir]): name an output filter handler"},
+    {"register_input_filter",
+     reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(req_register_input_filter)), METH_FASTCALL,
+     "register_input_filter(name, handler[, dir]): name an input filter handler"},
+    {"add_output_filter", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(req_add_output_filter)),
+     METH_FASTCALL, "add_output_filter(name): filter what is written from now on"},
+    {"add_input_filter", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(req_add_input_filter)),
+     METH_FASTCALL, "add_input_filter(name): filter the request body read from now on"},
+    {"_hlist_info", req_hlist_info, METH_NOARGS, nullptr},
     {nullptr, nullptr, 0, nullptr},
 };
 

@@ -36,10 +36,13 @@ struct interp_stats {
     double create_ms = 0;              // how long the interpreter took to make
 };
 
-// A handler callable resolved once and re-checked for autoreload at most once a second.
+// A handler callable resolved once. With autoreload, `files` (its module and the
+// modules that module imported, each with the mtime it was loaded at) are
+// stat()ed before each use; WSGI apps are re-checked at most once a second.
 struct cached_callable {
     py::ref callable;
-    double next_check = 0;  // monotonic seconds
+    double next_check = 0;  // monotonic seconds (WSGI)
+    std::vector<std::pair<std::string, std::int64_t>> files;  // path, st_mtime in ns
 };
 
 class interpreter {

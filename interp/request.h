@@ -34,6 +34,15 @@ struct added_handler {
     std::string interpreter;  // used when the route sets no handler for that phase
 };
 
+// req.register_output_filter / register_input_filter: a name for a filter handler.
+struct registered_filter {
+    std::string name;
+    hosts::handler_entry entry;
+    std::string dir;          // where its module is looked up first
+    std::string interpreter;  // the interpreter of the phase that registered it
+    bool is_input = false;
+};
+
 struct request_ctx {
     exchange* ex = nullptr;
     const conf::config* cfg = nullptr;
@@ -58,8 +67,11 @@ struct request_ctx {
     std::int64_t content_length = -1;  // set_content_length
     bool no_cache = false;
     std::string allowed_methods;       // allow_methods
-    std::string internal_redirect;     // set by req.internal_redirect
     std::string main_name;             // the interpreter of the current phase
+    // req.hlist: the handler running now ("module" or "module::callable") and
+    // the block it came from (a handler req.add_handler added: a directory, its dir)
+    std::string running;
+    hosts::block_ref running_from;
 
     // tables, authoritative when no Python object holds them
     header_list headers_out;
@@ -87,6 +99,11 @@ struct request_ctx {
     // Set when the request runs off the loop: req.write(flush=1) / req.flush()
     // start a streamed response here (headers fixed at that moment).
     std::function<void()> on_flush;
+    // req.internal_redirect(uri): runs the new request now; false with a Python error set.
+    std::function<bool(const std::string&)> on_internal_redirect;
+    // req.add_output_filter / add_input_filter: puts a registered filter in the chain.
+    std::vector<registered_filter> registered_filters;
+    std::function<void(const registered_filter&)> on_add_filter;
 
     // the current Python req object and its interpreter
     py::ref py_req;

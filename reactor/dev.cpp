@@ -167,7 +167,8 @@ std::string block_lines(const conf::config& cfg, const conf::site& s, const conf
         hosts::request_line line{s.server_name, "GET", url};
         hosts::route r = hosts::resolve(cfg, line);
         const hosts::phase_route* found = nullptr;
-        for (phase p : {phase::content, phase::access, phase::authen, phase::authz, phase::fixup, phase::log,
+        for (phase p : {phase::content, phase::postreadrequest, phase::trans, phase::headerparser, phase::init,
+                        phase::access, phase::authen, phase::authz, phase::type, phase::fixup, phase::log,
                         phase::cleanup}) {
             const hosts::phase_route& pr = r.at(p);
             if (pr.set && pr.from.type == kind && (kind == hosts::block_ref::kind::site || pr.from.path == path)) {

@@ -529,12 +529,12 @@ def _import_path(path, autoreload):
     if entry.module is None:
         _load_file(path, entry)
     elif autoreload:
-        # At most one look at the files of a module (and its children) a second.
+        # A stat of the module's file (and its children's) on every import: an
+        # edit is seen by the very next request.
         now = _time.monotonic()
-        if now - entry.checked >= 1.0:
-            entry.checked = now
-            if _stale(entry, now, set()):
-                _load_file(path, entry)
+        entry.checked = now
+        if _stale(entry, now, set()):
+            _load_file(path, entry)
     if _importing and entry not in _importing[-1].children:
         _importing[-1].children.append(entry)
     return entry.module
@@ -579,6 +579,11 @@ def _add_handler_dir(d):
 
 def _resolve(module_name, module_dir, callable_name, autoreload):
     """The callable for a handler entry `module::callable` (called by the server)."""
+    return _resolve_in(module_name, module_dir, callable_name, autoreload)[0]
+
+
+def _resolve_in(module_name, module_dir, callable_name, autoreload):
+    """(callable, module) for a handler entry."""
     _add_handler_dir(module_dir)
     _current_dirs.append(module_dir)
     try:
@@ -592,7 +597,31 @@ def _resolve(module_name, module_dir, callable_name, autoreload):
         except AttributeError:
             raise AttributeError("module '%s' (%s) has no attribute '%s'"
                                  % (module_name, getattr(module, "__file__", "?"), callable_name))
-    return obj
+    return obj, module
+
+
+def _files_of(entry, out, seen):
+    if entry.path in seen:
+        return
+    seen.add(entry.path)
+    out.append((entry.path, entry.mtime if entry.mtime is not None else -1))
+    for child in entry.children:
+        _files_of(child, out, seen)
+
+
+def _resolve_with_files(module_name, module_dir, callable_name, autoreload):
+    """(callable, files) for the server's handler cache: `files` lists the
+    handler module's file and those of the modules it imported through
+    import_module, each with the mtime (ns) it was loaded at; the server stats
+    them before reusing the callable. [] for modules outside that cache."""
+    obj, module = _resolve_in(module_name, module_dir, callable_name, autoreload)
+    files = []
+    if autoreload:
+        path = getattr(module, "__mp_path__", None)
+        entry = _modules.get(path) if path else None
+        if entry is not None:
+            _files_of(entry, files, set())
+    return obj, files
 
 
 def _push_dir(d):
@@ -760,3 +789,9 @@ def __getattr__(name):
     value = getattr(module, name)
     globals()[name] = value
     return value
+
+
+def _run_filter(fn, req, name, is_input, data, eos, handler, directory):
+    """One call of a PythonOutputFilter / PythonInputFilter (called by the server)."""
+    from _subhttpd_filter import _run_filter as run
+    return run(fn, req, name, is_input, data, eos, handler, directory)

@@ -76,11 +76,8 @@ class server(object):
 
     def get_config(self):
         """The directives set for the site itself (the virtual host), not the
-        directory's: the server's `_site_config` when it offers one."""
-        site_config = getattr(self._req, "_site_config", None)
-        if site_config is not None:
-            return site_config()
-        return self._req.get_config()
+        directory's."""
+        return self._req._site_config()
 
     def register_cleanup(self, req, callable, data=None):
         req.register_cleanup(callable, data)
@@ -137,8 +134,8 @@ main_server = _main_server()
 class hlist(object):
     """req.hlist: the handler being run, as mod_python 3.5 describes it.
     `directory` is the folder of the block that set the handler (with a
-    trailing '/'; the document root for a handler set at site level, where
-    Apache has None), or a location's URL prefix with `is_location` = 1."""
+    trailing '/'; None for a handler set at site level, as in Apache), or a
+    location's URL prefix with `is_location` = 1."""
 
     __slots__ = ("handler", "directory", "parent", "is_location", "silent")
 
@@ -153,34 +150,9 @@ class hlist(object):
         return "<hlist handler=%r directory=%r is_location=%r>" % (self.handler, self.directory, self.is_location)
 
 
-_PHASE_CALLABLES = {
-    "PythonPostReadRequestHandler": "postreadrequesthandler", "PythonTransHandler": "transhandler",
-    "PythonHeaderParserHandler": "headerparserhandler", "PythonInitHandler": "inithandler",
-    "PythonAccessHandler": "accesshandler", "PythonAuthenHandler": "authenhandler",
-    "PythonAuthzHandler": "authzhandler", "PythonTypeHandler": "typehandler",
-    "PythonFixupHandler": "fixuphandler", "PythonHandler": "handler",
-    "PythonLogHandler": "loghandler", "PythonCleanupHandler": "cleanuphandler",
-}
-
-
 def _req_hlist(self):
-    info = getattr(self, "_hlist_info", None)
-    if info is not None:  # the server knows exactly: (handler, directory, is_location)
-        handler, directory, is_location = info()
-        return hlist(handler, directory, is_location)
-    phase = self.phase
-    entry = (self.get_config().get(phase) or "").split(" ")[0]
-    module, sep, func = entry.partition("::")
-    if sep and func == _PHASE_CALLABLES.get(phase):
-        entry = module
-    mount = self._route_info().get("mount") or ""
-    if mount:
-        return hlist(entry or None, mount, 1)  # a location: its URL prefix as written
-    dirs = _subhttpd._current_dirs
-    directory = dirs[-1] if dirs else self.document_root()
-    if directory and not directory.endswith("/"):
-        directory += "/"
-    return hlist(entry or None, directory or None, 0)
+    handler, directory, is_location = self._hlist_info()  # the server knows which block set it
+    return hlist(handler, directory, is_location)
 
 
 def _req_get_session(self):

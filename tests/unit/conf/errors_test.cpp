@@ -308,6 +308,34 @@ log_handler = ""
               }));
 }
 
+TEST_F(config_errors, site_level_phases_and_filters) {
+    mkdir("htdocs");
+    mkdir("htdocs/a");
+    write("server.toml", R"([[site]]
+server_name = "a"
+document_root = "htdocs"
+trans_handler = "t"
+output_filter = ["gz", "up::shout"]
+
+[[site.directory]]
+path = "a"
+trans_handler = "t"
+postreadrequest_handler = "p"
+type_handler = "ty"
+input_filter = "bad filter"
+)");
+    auto r = load_main();
+    EXPECT_EQ(errors(r),
+              (strings{
+                  "@/server.toml:9:17: 'trans_handler' may only be set at site level (it runs before the URL "
+                  "is mapped to a block)",
+                  "@/server.toml:10:27: 'postreadrequest_handler' may only be set at site level (it runs "
+                  "before the URL is mapped to a block)",
+                  "@/server.toml:12:16: 'input_filter' entry 'bad filter' is not \"module\" or "
+                  "\"module::callable\"",
+              }));
+}
+
 TEST_F(config_errors, every_error_of_every_file_at_once_in_file_order) {
     mkdir("htdocs");
     write("server.toml", R"([server]

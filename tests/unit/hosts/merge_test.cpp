@@ -387,5 +387,49 @@ TEST_F(merge_test, bad_request_still_carries_site_settings) {
     EXPECT_EQ(r.matched.size(), 1u);
 }
 
+TEST_F(merge_test, output_and_input_filters_merge_like_a_phase) {
+    site().settings.output_filters = std::vector<std::string>{"gz"};
+    auto& app = add_dir(site(), "/srv/www/app");
+    app.settings.output_filters = std::vector<std::string>{"up::shout", "br"};
+    app.settings.input_filters = std::vector<std::string>{"rot"};
+    const route r = at("/app/hello.py");
+    ASSERT_TRUE(r.output_filter.set);
+    ASSERT_EQ(r.output_filter.handlers.size(), 2u);
+    EXPECT_EQ(r.output_filter.handlers[0].module, "up");
+    EXPECT_EQ(r.output_filter.handlers[0].callable, "shout");
+    EXPECT_EQ(r.output_filter.handlers[1].callable, "outputfilter");
+    EXPECT_EQ(r.output_filter.from.path, "/srv/www/app");
+    EXPECT_EQ(r.input_filter.handlers[0].callable, "inputfilter");
+    EXPECT_EQ(r.output_filter.interpreter, "www.example.com");
+    const route top = at("/index.html");
+    ASSERT_TRUE(top.output_filter.set);
+    EXPECT_EQ(top.output_filter.handlers[0].module, "gz");
+    EXPECT_FALSE(top.input_filter.set);
+}
+
+TEST_F(merge_test, a_filename_chosen_by_a_trans_handler_picks_its_blocks) {
+    auto& app = add_dir(site(), "/srv/www/app");
+    set_handler(app.settings, {"apph"}, phase::content);
+    const route r = resolve_filename(cfg_, site(), "/virtual/x", "q=1", "/srv/www/app/page.html", "/more", fs_);
+    EXPECT_EQ(r.kind, route_kind::handler);
+    EXPECT_EQ(r.filename, "/srv/www/app/page.html");
+    EXPECT_EQ(r.path_info, "/more");
+    EXPECT_EQ(r.uri, "/virtual/x");
+    EXPECT_EQ(r.args, "q=1");
+    EXPECT_EQ(r.at(phase::content).handlers[0].module, "apph");
+    const route file = resolve_filename(cfg_, site(), "/v", "", "/srv/www/index.html", "", fs_);
+    EXPECT_EQ(file.kind, route_kind::static_file);
+    const route missing = resolve_filename(cfg_, site(), "/v", "", "/srv/www/nothing", "", fs_);
+    EXPECT_EQ(missing.kind, route_kind::not_found);
+}
+
+TEST_F(merge_test, a_rewritten_uri_is_mapped_again) {
+    const route r = resolve_uri(cfg_, site(), "/app/hello.py", "", fs_);
+    EXPECT_EQ(r.kind, route_kind::static_file);
+    EXPECT_EQ(r.filename, "/srv/www/app/hello.py");
+    const route bad = resolve_uri(cfg_, site(), "/../etc/passwd", "", fs_);
+    EXPECT_EQ(bad.kind, route_kind::bad_request);
+}
+
 }  // namespace
 }  // namespace subhttpd::hosts

@@ -1,0 +1,187 @@
+"""PythonOutputFilter / PythonInputFilter (output_filter / input_filter block
+keys) with mod_python 3.5's filter object, and req.register_output_filter /
+req.add_output_filter at run time."""
+
+import pytest
+
+HOST = "flt.test"
+
+SITES = """
+[[site]]
+server_name = "flt.test"
+document_root = "../htdocs"
+python_path = ["../lib"]
+
+[[site.directory]]
+path = "upper"
+handler = "pages"
+output_filter = "filters::upper"
+
+[[site.directory]]
+path = "passon"
+handler = "pages"
+output_filter = "filters::passon"
+
+[[site.directory]]
+path = "disable"
+handler = "pages"
+output_filter = "filters::disabler"
+
+[[site.directory]]
+path = "chain"
+handler = "pages"
+output_filter = ["filters::upper", "filters::brackets"]
+
+[[site.directory]]
+path = "broken"
+handler = "pages"
+output_filter = "filters::broken"
+
+[[site.directory]]
+path = "input"
+handler = "pages::echo"
+input_filter = "filters::rot13"
+
+[[site.directory]]
+path = "runtime"
+handler = "pages::runtime"
+
+[[site.location]]
+path = "/loc"
+handler = "pages"
+output_filter = "filters"
+"""
+
+FILTERS = """
+import codecs
+
+def upper(filter):
+    s = filter.read()
+    while s:
+        filter.write(s.upper())
+        s = filter.read()
+    if s is None:
+        filter.close()
+
+def outputfilter(filter):
+    upper(filter)
+
+def passon(filter):
+    filter.req.notes["calls"] = str(int(filter.req.notes.get("calls", "0")) + 1)
+    filter.pass_on()
+
+def disabler(filter):
+    # the first piece is marked, then the filter steps aside
+    s = filter.read()
+    if s:
+        filter.write(b"<" + s + b">")
+    filter.disable()
+
+def brackets(filter):
+    s = filter.read()
+    while s:
+        filter.write(b"[" + s + b"]")
+        s = filter.read()
+
+def broken(filter):
+    raise ValueError("filter trouble")
+
+def rot13(filter):
+    s = filter.read()
+    while s:
+        filter.write(codecs.encode(s.decode("ascii"), "rot13"))
+        s = filter.read()
+    if s is None:
+        filter.close()
+"""
+
+PAGES = """
+from mod_python import apache
+
+def handler(req):
+    req.content_type = "text/plain"
+    flush = int(req.args == "stream")
+    req.write("piece one;", flush)
+    req.write("piece two;", flush)
+    req.write("end", flush)
+    return apache.OK
+
+def echo(req):
+    body = req.read()
+    req.content_type = "text/plain"
+    req.write(b"got:" + body)
+    return apache.OK
+
+def runtime(req):
+    req.content_type = "text/plain"
+    req.write("before;")
+    req.register_output_filter("SHOUT", "filters::upper")
+    req.add_output_filter("SHOUT")
+    req.write("after")
+    try:
+        req.add_output_filter("NOPE")
+    except ValueError as e:
+        req.write(";err:" + ("NOPE" in str(e) and "unknown" or "?"))
+    return apache.OK
+"""
+
+
+@pytest.fixture
+def srv(make_server):
+    return make_server({
+        "sites.d/f.toml": SITES,
+        "lib/filters.py": FILTERS,
+        "lib/pages.py": PAGES,
+        "htdocs/upper": None, "htdocs/passon": None, "htdocs/disable": None, "htdocs/chain": None,
+        "htdocs/broken": None, "htdocs/input": None, "htdocs/runtime": None,
+    })
+
+
+def get(srv, path, **kw):
+    return srv.request("GET", path, host=HOST, **kw)
+
+
+def test_uppercase_output_filter_and_content_length(srv):
+    r = get(srv, "/upper/x")
+    assert r.status == 200, (r, srv.log()[-2000:])
+    assert r.body == b"PIECE ONE;PIECE TWO;END"
+    assert int(r.headers["Content-Length"]) == len(r.body)
+    # streamed (req.write flushes): each piece leaves filtered
+    r = get(srv, "/upper/x?stream")
+    assert r.status == 200 and r.body == b"PIECE ONE;PIECE TWO;END"
+    assert "Content-Length" not in r.headers
+    # a location's filter; the default callable is outputfilter
+    assert get(srv, "/loc/x").body == b"PIECE ONE;PIECE TWO;END"
+
+
+def test_pass_on_leaves_the_body_and_runs_per_piece(srv):
+    r = get(srv, "/passon/x")
+    assert r.status == 200 and r.body == b"piece one;piece two;end"
+
+
+def test_a_disabled_filter_lets_the_rest_through(srv):
+    r = get(srv, "/disable/x")
+    assert r.body == b"<piece one;>piece two;end", r
+
+
+def test_filters_chain_in_order(srv):
+    r = get(srv, "/chain/x")
+    assert r.body == b"[PIECE ONE;][PIECE TWO;][END]", r
+
+
+def test_a_failing_filter_is_disabled_and_logged(srv):
+    r = get(srv, "/broken/x")
+    assert r.status == 200 and r.body == b"piece one;piece two;end"
+    assert "filter trouble" in srv.log()
+
+
+def test_input_filter_rewrites_the_body_before_the_handler_reads(srv):
+    r = srv.request("POST", "/input/x", body=b"Hello, World", host=HOST)
+    assert r.status == 200, (r, srv.log()[-2000:])
+    assert r.body == b"got:Uryyb, Jbeyq"
+
+
+def test_add_output_filter_at_run_time(srv):
+    r = get(srv, "/runtime/x")
+    assert r.status == 200, (r, srv.log()[-2000:])
+    assert r.body == b"before;AFTER;ERR:UNKNOWN"
