@@ -130,6 +130,7 @@ void reset(worker_slot& s) {
     s.rss_bytes = 0;
     s.recycle = 0;
     s.busy = 0;
+    s.reloads = 0;
     s.interp[0] = s.handler[0] = s.request[0] = '\0';
 }
 

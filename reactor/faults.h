@@ -24,6 +24,7 @@ struct worker_slot {
     std::atomic<std::uint64_t> rss_bytes{0};
     std::atomic<std::uint32_t> recycle{0};    // 1: the worker asks to be replaced
     std::atomic<std::uint32_t> busy{0};       // 1 while a request runs on the loop thread
+    std::atomic<std::uint32_t> reloads{0};    // reload attempts finished (SIGHUP, file change)
     char interp[64] = {};
     char handler[160] = {};
     char request[256] = {};

@@ -211,6 +211,7 @@ struct server::impl {
         if (watcher) {
             watcher->watch(r.files, r.watch_dirs);
         }
+        ++faults::self().reloads;  // the supervisor tells systemd when every worker is done
         notify("READY=1");
     }
 

@@ -298,7 +298,11 @@ int run_workers(server_options opts, unsigned workers) {
     }
     log::writef(log::level::notice, "workers", "supervisor %d: %u worker process%s started", static_cast<int>(getpid()),
                 workers, workers == 1 ? "" : "es");
-    notify("READY=1");
+    // systemd: READY once every worker serves; after SIGHUP, RELOADING until
+    // every worker has finished its reload (at most 10 s).
+    bool ready_sent = false;
+    double reload_deadline = 0;
+    std::map<pid_t, std::uint32_t> reloads_before;
 
     bool stopping = false;
     bool upgraded = false;  // a new supervisor took the sockets over: leave unix socket files alone
@@ -326,6 +330,13 @@ int run_workers(server_options opts, unsigned workers) {
         if (sig == SIGHUP || sig == SIGUSR1) {
             if (sig == SIGUSR1) {
                 log::reopen();
+            } else {
+                reloads_before.clear();
+                for (const auto& c : children) {
+                    reloads_before[c.pid] = c.slot->reloads.load();
+                }
+                reload_deadline = now_s() + 10;
+                notify("RELOADING=1");
             }
             forward(sig);
         } else if ((sig == SIGTERM || sig == SIGINT || sig == SIGQUIT) && !stopping) {
@@ -486,6 +497,31 @@ int run_workers(server_options opts, unsigned workers) {
                 start_child(pos);
             }
         }
+        if (reload_deadline != 0) {
+            bool done = true;
+            for (const auto& c : children) {
+                auto b = reloads_before.find(c.pid);
+                done = done && (b == reloads_before.end() || c.slot->reloads.load() > b->second);
+            }
+            if (done || now >= reload_deadline) {
+                reload_deadline = 0;
+                notify("READY=1");
+            }
+        }
+        if (!ready_sent) {
+            bool all = true;
+            for (unsigned pos = 0; pos < places.size(); ++pos) {
+                bool up = false;
+                for (const auto& c : children) {
+                    up = up || (c.pos == pos && !c.retiring && c.slot->beat_ms.load() != 0);
+                }
+                all = all && up;
+            }
+            if (all) {
+                ready_sent = true;
+                notify("READY=1");
+            }
+        }
         if (upgrade_ready_fd >= 0) {
             bool all = true;
             for (unsigned pos = 0; pos < places.size(); ++pos) {
@@ -502,6 +538,8 @@ int run_workers(server_options opts, unsigned workers) {
                 ::close(upgrade_ready_fd);
                 upgrade_ready_fd = -1;
                 log::writef(log::level::notice, "workers", "upgrade: supervisor %d serving", static_cast<int>(getpid()));
+                std::string main_pid = "MAINPID=" + std::to_string(getpid());
+                notify(main_pid.c_str());  // accepted with NotifyAccess=all (samples/subhttpd.service)
             }
         }
     }
