@@ -136,17 +136,24 @@ def rss(tmp):
     try:
         first = srv.get("/pid").text
         before = 0
-        for _ in range(20):
+        for _ in range(20):  # leak until the worker asks for its replacement
             srv.get("/leak")
             st = srv.get("/server-status?json").json()
             if st["worker"]["pid"] == int(first):
                 before = max(before, st["worker"]["rss_bytes"])
-        srv.wait_for(lambda: srv.get("/pid").text != first, timeout=30)
-        after = srv.get("/server-status?json").json()["worker"]["rss_bytes"]
-        print("rss: max_rss 150MB: worker %s reached %d MB; its replacement %s starts at %d MB"
-              % (first, before >> 20, srv.get("/pid").text, after >> 20))
+            if "asks to be recycled" in srv.log():
+                break
+        srv.wait_for(lambda: srv.get("/pid").text != first, timeout=30)  # its interpreter exists
+        st = srv.wait_for(lambda: _status_of_other(srv, int(first)), timeout=30)
+        print("rss: max_rss 150MB: worker %s reached %d MB; its replacement %d serves at %d MB"
+              % (first, before >> 20, st["worker"]["pid"], st["worker"]["rss_bytes"] >> 20))
     finally:
         srv.stop()
+
+
+def _status_of_other(srv, pid):
+    st = srv.get("/server-status?json").json()
+    return st if st["worker"]["pid"] != pid else None
 
 
 def upgrade(tmp):
