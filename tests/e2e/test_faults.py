@@ -313,3 +313,49 @@ def test_cwd_and_umask_are_restored_after_a_request(make_server):
     srv.get("/chdir")
     assert srv.log().count("changed process-wide state") == 1  # once per interpreter
     assert status(srv)["faults"]["state_restored"] >= 2
+
+
+def test_full_log_disk_then_space_returns(make_server, tmp_path):
+    """A tiny tmpfs for the logs (skipped where mount is not allowed): filled up,
+    requests are still answered and failures counted; freed, logging resumes."""
+    logs = str(tmp_path / "logs")
+    os.makedirs(logs)
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", logs],
+                      capture_output=True).returncode != 0:
+        import pytest
+        pytest.skip("cannot mount a tmpfs here")
+    srv = None
+    try:
+        files = tree()
+        files["server.toml"] = """
+[server]
+listen = ["127.0.0.1:1"]
+sites = ["sites.d/*.toml"]
+reload = "off"
+access_log = "logs/access.log"
+error_log = "logs/error.log"
+status = "/server-status"
+"""
+        srv = make_server(files)
+        assert srv.get("/pid").status == 200
+        filler = os.path.join(logs, "filler")
+        fd = os.open(filler, os.O_WRONLY | os.O_CREAT)
+        try:
+            for _ in range(1000):  # 256k at most: bounded
+                os.write(fd, b"x" * 1024)
+        except OSError:
+            pass  # ENOSPC: the disk is full
+        finally:
+            os.close(fd)
+        for _ in range(50):
+            assert srv.get("/pid?full").status == 200
+        assert status(srv)["faults"]["log_write_failures"] > 0
+        assert "log write(s) failed" in srv.log()  # said on stderr
+        os.unlink(filler)
+        assert srv.get("/pid?after").status == 200
+        access = open(os.path.join(logs, "access.log")).read()
+        assert "/pid?after" in access
+    finally:
+        if srv is not None:
+            srv.stop()
+        subprocess.run(["umount", "-l", logs], capture_output=True)
