@@ -353,8 +353,11 @@ status = "/server-status"
         assert "log write(s) failed" in srv.log()  # said on stderr
         os.unlink(filler)
         assert srv.get("/pid?after").status == 200
-        access = open(os.path.join(logs, "access.log")).read()
-        assert "/pid?after" in access
+
+        def logged():  # the access line is written just after the answer
+            with open(os.path.join(logs, "access.log")) as f:
+                return "/pid?after" in f.read()
+        assert srv.wait_for(logged, timeout=10)
     finally:
         if srv is not None:
             srv.stop()
