@@ -130,8 +130,7 @@ def test_descriptor_exhaustion_pauses_refuses_and_recovers(make_server, tmp_path
         st = retry_get(srv, "/server-status?json").json()
         assert st["faults"]["fd_exhausted"] >= 1
         text = srv.log()
-        assert text.count("out of file descriptors") <= 10
-        assert "Too many open files" not in text.replace("out of file descriptors (Too many open files)", "")
+        assert text.count("out of file descriptors") <= 10  # once per interval, never a flood
         assert len(text) < 200000
     finally:
         srv.stop()
