@@ -321,11 +321,8 @@ class header_table(table):
 
     @staticmethod
     def _val(v):
-        if isinstance(v, bytes):
-            v = v.decode("latin-1")
-        elif not isinstance(v, str):
-            v = str(v)
-        if "\n" in v or "\r" in v or "\0" in v:
+        v = table._val(v)  # text, without CR or LF
+        if "\0" in v:
             raise ValueError("header values may not contain CR, LF or NUL: %r" % (v,))
         try:
             v.encode("latin-1")

@@ -75,10 +75,13 @@ bool iequals(std::string_view a, std::string_view b) {
     return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
 }
 
-void append_hex(std::string& out, std::size_t n) {
-    char buf[20];
-    auto r = std::to_chars(buf, buf + sizeof buf, n, 16);
-    out.append(buf, static_cast<std::size_t>(r.ptr - buf));
+// A chunk's size line: "<hex>\r\n".
+void add_chunk_size(evbuffer* out, std::size_t n) {
+    char buf[24];
+    char* end = std::to_chars(buf, buf + 20, n, 16).ptr;
+    *end++ = '\r';
+    *end++ = '\n';
+    evbuffer_add(out, buf, static_cast<std::size_t>(end - buf));
 }
 
 }  // namespace
@@ -271,11 +274,7 @@ void http_exchange::write(const char* data, std::size_t n) {
         }
         evbuffer_add(out, data, n);
     } else if (frame_ == framing::chunked) {
-        std::string& size = conn_->head_text();
-        size.clear();
-        append_hex(size, n);
-        size.append("\r\n", 2);
-        evbuffer_add(out, size.data(), size.size());
+        add_chunk_size(out, n);
         evbuffer_add(out, data, n);
         evbuffer_add(out, "\r\n", 2);
     } else {
@@ -352,10 +351,7 @@ void http_exchange::start_stream(int status, std::string_view reason, const inte
             evbuffer_drain(b, evbuffer_get_length(b));
         } else if (std::size_t n = evbuffer_get_length(b); n > 0) {
             if (frame_ == framing::chunked) {
-                std::string size;
-                append_hex(size, n);
-                size.append("\r\n", 2);
-                evbuffer_add(out, size.data(), size.size());
+                add_chunk_size(out, n);
                 evbuffer_add_buffer(out, b);
                 evbuffer_add(out, "\r\n", 2);
             } else {
@@ -466,10 +462,7 @@ bool http_exchange::send_file(const std::string& path, std::uint64_t offset, std
     }
     evbuffer* dst = streaming_ ? conn_->out() : conn_->body_buffer();
     if (streaming_ && frame_ == framing::chunked) {
-        std::string size;
-        append_hex(size, static_cast<std::size_t>(length));
-        size.append("\r\n", 2);
-        evbuffer_add(dst, size.data(), size.size());
+        add_chunk_size(dst, static_cast<std::size_t>(length));
     }
     bool ok = evbuffer_add_file_segment(dst, seg, 0, static_cast<ev_off_t>(length)) == 0;
     evbuffer_file_segment_free(seg);  // the buffer keeps its own reference
