@@ -25,6 +25,7 @@
 #include "interp/dispatch.h"
 #include "interp/registry.h"
 #include "reactor/access_log.h"
+#include "reactor/http/clock.h"
 #include "reactor/http/connection.h"
 #include "reactor/http/exchange.h"
 #include "reactor/listeners.h"
@@ -40,13 +41,7 @@
 #include "reactor/http/static_files.h"
 
 namespace subhttpd::reactor {
-namespace {
-double mono_now() {
-    timespec ts{};
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
-}
-}  // namespace
+using http::mono_now;  // one monotonic clock for the server and its HTTP layer
 
 struct server::impl {
     server_options opts;

@@ -620,8 +620,6 @@ void connection::run_drain_waiters() {
     }
 }
 
-void connection::expect_stream() {}
-
 void connection::close_after_output() { close_after_ = true; }
 
 // Answers a request that cannot be read and closes the connection.

@@ -61,7 +61,6 @@ public:
     void add_drain_waiter(std::function<void()> fn);
     void run_drain_waiters();
     void exchange_done(http_exchange* ex);  // the exchange is being destroyed
-    void expect_stream();           // a streamed response: output may grow
     bool closed() const { return fd_ < 0; }
 
     static void on_read(evutil_socket_t fd, short what, void* arg) noexcept;
