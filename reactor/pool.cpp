@@ -32,22 +32,28 @@ loop_executor::loop_executor(event_base* base, unsigned threads, std::size_t que
     : base_(base), queue_limit_(queue_limit) {
     wake_ = event_new(base_, -1, EV_PERSIST, on_wake, this);
     event_add(wake_, nullptr);
+    q_->threads = threads;
     for (unsigned i = 0; i < threads; ++i) {
-        threads_.emplace_back([this] { worker_main(); });
+        threads_.emplace_back([q = q_] { worker_main(q); });
     }
 }
 
 loop_executor::~loop_executor() {
+    bool all_idle = false;
     {
-        std::lock_guard<std::mutex> g(mu_);
-        stopping_ = true;
-        jobs_.clear();
+        std::unique_lock<std::mutex> g(q_->mu);
+        q_->stopping = true;
+        q_->jobs.clear();
+        q_->cv.notify_all();
+        // Idle threads leave at once; one inside a handler may never return.
+        all_idle = q_->idle_cv.wait_for(g, std::chrono::milliseconds(200), [this] { return q_->threads == 0; });
     }
-    cv_.notify_all();
     for (auto& t : threads_) {
-        // A thread stuck in a handler that never returns cannot be joined; the
-        // process is exiting, so leave it.
-        t.detach();
+        if (all_idle) {
+            t.join();
+        } else {
+            t.detach();  // it holds its own reference to the queue
+        }
     }
     for (auto& [id, t] : timers_) {
         event_free(t.ev);
@@ -59,29 +65,31 @@ loop_executor::~loop_executor() {
 
 bool loop_executor::submit(std::function<void()> work) {
     {
-        std::lock_guard<std::mutex> g(mu_);
-        if (stopping_ || threads_.empty() || jobs_.size() >= queue_limit_) {
+        std::lock_guard<std::mutex> g(q_->mu);
+        if (q_->stopping || threads_.empty() || q_->jobs.size() >= queue_limit_) {
             return false;
         }
-        jobs_.push_back(std::move(work));
+        q_->jobs.push_back(std::move(work));
     }
-    cv_.notify_one();
+    q_->cv.notify_one();
     return true;
 }
 
-void loop_executor::worker_main() {
+void loop_executor::worker_main(const std::shared_ptr<queue>& q) {
     on_pool_ = true;
     for (;;) {
         std::function<void()> job;
         {
-            std::unique_lock<std::mutex> g(mu_);
-            cv_.wait(g, [this] { return stopping_ || !jobs_.empty(); });
-            if (jobs_.empty()) {
+            std::unique_lock<std::mutex> g(q->mu);
+            q->cv.wait(g, [&q] { return q->stopping || !q->jobs.empty(); });
+            if (q->jobs.empty()) {
+                --q->threads;
+                q->idle_cv.notify_all();
                 return;
             }
-            job = std::move(jobs_.front());
-            jobs_.pop_front();
-            ++running_;
+            job = std::move(q->jobs.front());
+            q->jobs.pop_front();
+            ++q->running;
         }
         try {
             job();
@@ -91,10 +99,10 @@ void loop_executor::worker_main() {
             log::write(log::level::error, "pool", "", "job failed");
         }
         {
-            std::lock_guard<std::mutex> g(mu_);
-            --running_;
+            std::lock_guard<std::mutex> g(q->mu);
+            --q->running;
         }
-        idle_cv_.notify_all();
+        q->idle_cv.notify_all();
     }
 }
 
@@ -165,18 +173,19 @@ void loop_executor::fire_timer(std::uint64_t id) {
 bool loop_executor::on_pool_thread() const { return on_pool_; }
 
 bool loop_executor::drain(std::uint64_t ms) {
-    std::unique_lock<std::mutex> g(mu_);
-    return idle_cv_.wait_for(g, std::chrono::milliseconds(ms), [this] { return jobs_.empty() && running_ == 0; });
+    std::unique_lock<std::mutex> g(q_->mu);
+    return q_->idle_cv.wait_for(g, std::chrono::milliseconds(ms),
+                                [this] { return q_->jobs.empty() && q_->running == 0; });
 }
 
 std::size_t loop_executor::queued() const {
-    std::lock_guard<std::mutex> g(mu_);
-    return jobs_.size();
+    std::lock_guard<std::mutex> g(q_->mu);
+    return q_->jobs.size();
 }
 
 std::size_t loop_executor::busy() const {
-    std::lock_guard<std::mutex> g(mu_);
-    return running_;
+    std::lock_guard<std::mutex> g(q_->mu);
+    return q_->running;
 }
 
 }  // namespace subhttpd::reactor

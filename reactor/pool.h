@@ -10,6 +10,7 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -40,19 +41,25 @@ public:
     void fire_timer(std::uint64_t id);
 
 private:
-    void worker_main();
+    // The job queue, co-owned by every pool thread: a thread still inside a
+    // handler when the executor is destroyed is detached and must not touch
+    // freed memory when its job ends.
+    struct queue {
+        mutable std::mutex mu;
+        std::condition_variable cv;
+        std::condition_variable idle_cv;
+        std::deque<std::function<void()>> jobs;
+        std::size_t running = 0;
+        std::size_t threads = 0;
+        bool stopping = false;
+    };
+    static void worker_main(const std::shared_ptr<queue>& q);
 
     event_base* base_;
     event* wake_ = nullptr;
     std::vector<std::thread> threads_;
     std::size_t queue_limit_;
-
-    mutable std::mutex mu_;
-    std::condition_variable cv_;
-    std::condition_variable idle_cv_;
-    std::deque<std::function<void()>> jobs_;
-    std::size_t running_ = 0;
-    bool stopping_ = false;
+    std::shared_ptr<queue> q_ = std::make_shared<queue>();
 
     std::mutex post_mu_;
     std::vector<std::function<void()>> posted_;
