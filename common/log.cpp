@@ -23,6 +23,11 @@ std::mutex mu_;
 sink error_{"-", 2};
 sink access_{"-", 2};
 std::atomic<int> level_{static_cast<int>(level::info)};
+std::atomic<int> error_fd_{2};                 // read by the crash handler
+std::atomic<std::uint64_t> write_failures_{0};
+std::uint64_t failures_reported_ = 0;           // under mu_
+time_t last_failure_report_ = 0;                // under mu_
+constexpr time_t failure_report_interval = 10;  // seconds
 
 std::string open_sink(sink& s, const std::string& path) {
     int fd = -1;
@@ -39,7 +44,30 @@ std::string open_sink(sink& s, const std::string& path) {
     }
     s.path = path;
     s.fd = fd;
+    if (&s == &error_) {
+        error_fd_.store(fd);
+    }
     return "";
+}
+
+// A failed write (full disk, EFBIG, a broken pipe) is counted and said on
+// stderr at most once per interval; logging never blocks serving.
+void write_failed(int fd, int err) {
+    std::uint64_t total = ++write_failures_;
+    time_t now = time(nullptr);
+    if (fd == 2 || now - last_failure_report_ < failure_report_interval) {
+        return;
+    }
+    char buf[256];
+    int n = std::snprintf(buf, sizeof buf, "subhttpd: %llu log write(s) failed (%llu since the last report): %s\n",
+                          static_cast<unsigned long long>(total),
+                          static_cast<unsigned long long>(total - failures_reported_), std::strerror(err));
+    last_failure_report_ = now;
+    failures_reported_ = total;
+    if (n > 0) {
+        ssize_t ignored = ::write(2, buf, static_cast<std::size_t>(n));
+        (void)ignored;
+    }
 }
 
 void write_all(int fd, const std::string& line) {
@@ -51,6 +79,7 @@ void write_all(int fd, const std::string& line) {
             if (errno == EINTR) {
                 continue;
             }
+            write_failed(fd, errno);
             return;
         }
         p += n;
@@ -110,6 +139,9 @@ std::string reopen() {
     }
     return err;
 }
+
+int error_fd() { return error_fd_.load(std::memory_order_relaxed); }
+std::uint64_t write_failures() { return write_failures_.load(std::memory_order_relaxed); }
 
 void set_level(level lv) { level_.store(static_cast<int>(lv)); }
 bool enabled(level lv) { return static_cast<int>(lv) >= level_.load(std::memory_order_relaxed); }

@@ -5,6 +5,7 @@
 // Any thread may log: each line is written with one write(2) under a mutex.
 // The reactor owns the files (open/reopen on SIGUSR1); everyone else only logs.
 #include <cstdarg>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -17,6 +18,10 @@ enum class level { debug, info, notice, warn, error, crit };
 std::string open(const std::string& error_log, const std::string& access_log);
 std::string reopen();
 void set_level(level lv);
+// The error log's descriptor (-1: off), for a crash handler's write(2).
+int error_fd();
+// Log writes that failed since start (each also said on stderr, once per interval).
+std::uint64_t write_failures();
 bool enabled(level lv);
 
 void write(level lv, std::string_view subsystem, std::string_view interp, std::string_view message);

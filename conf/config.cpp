@@ -201,7 +201,7 @@ void read_server(reporter& rep, const toml::value& t, const std::string& dir,
     detail::check_keys(rep, t,
                        {"listen", "sites", "workers", "pool_threads", "reload", "access_log",
                         "error_log", "shutdown_grace", "status", "trusted_proxies", "dev", "reuse_port",
-                        "access_log_format"},
+                        "access_log_format", "max_requests", "max_requests_jitter", "max_rss", "stall_timeout"},
                        "[server]");
     if (auto* v = find_key(t, "listen")) {
         read_listen(rep, *v, dir, server);
@@ -289,6 +289,34 @@ void read_server(reporter& rep, const toml::value& t, const std::string& dir,
             server.dev = *b;
         }
     }
+    if (auto* v = find_key(t, "max_requests")) {
+        if (auto n = detail::get_int(rep, *v, "max_requests", 0, std::numeric_limits<std::int64_t>::max())) {
+            server.max_requests = static_cast<std::uint64_t>(*n);
+        }
+    }
+    if (auto* v = find_key(t, "max_requests_jitter")) {
+        if (auto n = detail::get_int(rep, *v, "max_requests_jitter", 0, std::numeric_limits<std::int64_t>::max())) {
+            server.max_requests_jitter = static_cast<std::uint64_t>(*n);
+        }
+    }
+    if (auto* v = find_key(t, "max_rss")) {
+        if (auto n = detail::get_size(rep, *v, "max_rss")) {
+            if (*n != 0 && *n < 16u * 1024 * 1024) {
+                rep.at(*v, "'max_rss' must be 0 (never) or at least 16MB, got " + std::to_string(*n) + " bytes");
+            } else {
+                server.max_rss = *n;
+            }
+        }
+    }
+    if (auto* v = find_key(t, "stall_timeout")) {
+        if (auto d = detail::get_duration(rep, *v, "stall_timeout")) {
+            if (d->count() != 0 && d->count() < 100) {
+                rep.at(*v, "'stall_timeout' must be 0 (never) or at least 100ms");
+            } else {
+                server.stall_timeout = *d;
+            }
+        }
+    }
     if (auto* v = find_key(t, "reuse_port")) {
         if (auto b = detail::get_bool(rep, *v, "reuse_port")) {
             server.reuse_port = *b;
@@ -312,6 +340,21 @@ void read_server(reporter& rep, const toml::value& t, const std::string& dir,
         a.reuse_port = server.reuse_port;
     }
 }
+
+}  // namespace
+
+std::chrono::milliseconds effective_stall_timeout(const config& c) {
+    if (c.server.stall_timeout) {
+        return *c.server.stall_timeout;
+    }
+    std::chrono::milliseconds h = c.limits.handler_timeout;
+    if (h.count() == 0) {
+        return std::chrono::milliseconds(60000);
+    }
+    return std::max(std::chrono::milliseconds(30000), h * 4);
+}
+
+namespace {
 
 void read_limits(reporter& rep, const toml::value& t, limit_settings& limits) {
     detail::check_keys(rep, t,

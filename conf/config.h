@@ -139,6 +139,11 @@ struct server_settings {
     std::vector<std::string> trusted_proxies = {"127.0.0.1"};
     bool dev = false;
     bool reuse_port = false;  // SO_REUSEPORT: share a port another process has bound
+    // Worker recycling and fault keys (see docs/faults.md).
+    std::uint64_t max_requests = 0;        // recycle a worker after about this many requests (0 = never)
+    std::uint64_t max_requests_jitter = 0;  // plus 0..jitter, so workers do not recycle together
+    std::uint64_t max_rss = 0;             // bytes; recycle a worker whose RSS passes it (0 = never)
+    std::optional<std::chrono::milliseconds> stall_timeout;  // unset: stall_timeout_for(limits); 0 = never
 };
 
 struct limit_settings {
@@ -174,6 +179,10 @@ struct config {
     std::unordered_map<std::string, std::size_t> host_index;
     std::vector<std::size_t> wildcard_sites;
 };
+
+// The stall limit in force: [server] stall_timeout, else four times
+// handler_timeout but at least 30 s (60 s when handler_timeout is 0).
+std::chrono::milliseconds effective_stall_timeout(const config& c);
 
 struct load_result {
     std::shared_ptr<const config> cfg;  // null when errors is not empty

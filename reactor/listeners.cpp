@@ -7,6 +7,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <time.h>
+
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -98,25 +101,104 @@ int open_listener(const conf::listen_addr& addr, std::string& err) {
     return fd;
 }
 
-namespace {
-
-void on_accept(evconnlistener*, evutil_socket_t fd, sockaddr* peer, int len, void* arg) noexcept {
+void listener_set::on_accept(evconnlistener*, evutil_socket_t fd, sockaddr* peer, int len, void* arg) noexcept {
     try {
-        static_cast<http::front*>(arg)->adopt(fd, peer, static_cast<socklen_t>(len));
+        static_cast<listener_set*>(arg)->front_->adopt(fd, peer, static_cast<socklen_t>(len));
     } catch (...) {
         ::close(fd);
     }
 }
 
-void on_accept_error(evconnlistener* l, void*) noexcept {
+void listener_set::on_accept_error(evconnlistener* l, void* arg) noexcept {
     int err = EVUTIL_SOCKET_ERROR();
+    auto* self = static_cast<listener_set*>(arg);
+    if (err == EMFILE || err == ENFILE) {
+        self->out_of_descriptors(evconnlistener_get_fd(l), err);
+        return;
+    }
     log::write(log::level::error, "listen", "", std::string("accept failed: ") + evutil_socket_error_to_string(err));
-    (void)l;
 }
 
-}  // namespace
+void listener_set::on_resume(evutil_socket_t, short, void* arg) noexcept {
+    auto* self = static_cast<listener_set*>(arg);
+    self->fd_paused_ = false;
+    self->apply_pause();
+}
+
+listener_set::~listener_set() {
+    if (resume_ev_ != nullptr) {
+        event_free(resume_ev_);
+    }
+    if (reserve_fd_ >= 0) {
+        ::close(reserve_fd_);
+    }
+}
+
+void listener_set::keep_reserve() {
+    if (reserve_fd_ < 0) {
+        reserve_fd_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    }
+}
+
+// No descriptor for a new connection: spend the reserve one to accept the
+// waiting client and close it at once (it sees a reset, not a hang), then stop
+// accepting for a while, backing off while it lasts; one log line per interval.
+void listener_set::out_of_descriptors(int listen_fd, int err) {
+    ++fd_exhausted_;
+    if (reserve_fd_ >= 0) {
+        ::close(reserve_fd_);
+        reserve_fd_ = -1;
+        int c = ::accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
+        if (c >= 0) {
+            linger lg{1, 0};
+            setsockopt(c, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+            ::close(c);
+        }
+        keep_reserve();
+    }
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    double now = static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+    backoff_ms_ = (now - last_exhausted_ > 5.0) ? 10 : std::min(1000, backoff_ms_ * 2);
+    last_exhausted_ = now;
+    if (now - last_fd_log_ >= 10.0) {
+        log::writef(log::level::error, "listen",
+                    "out of file descriptors (%s): %llu connection(s) refused so far; accepting again in %d ms",
+                    std::strerror(err), static_cast<unsigned long long>(fd_exhausted_), backoff_ms_);
+        last_fd_log_ = now;
+    }
+    fd_paused_ = true;
+    apply_pause();
+    if (resume_ev_ == nullptr && front_ != nullptr) {
+        resume_ev_ = evtimer_new(front_->base(), on_resume, this);
+    }
+    if (resume_ev_ != nullptr) {
+        timeval tv{backoff_ms_ / 1000, (backoff_ms_ % 1000) * 1000};
+        evtimer_add(resume_ev_, &tv);
+    }
+}
+
+void listener_set::apply_pause() {
+    bool want = paused_ || fd_paused_;
+    if (want == applied_) {
+        return;
+    }
+    applied_ = want;
+    for (auto& [text, e] : open_) {
+        if (e.handle == nullptr) {
+            continue;
+        }
+        if (want) {
+            evconnlistener_disable(e.handle);
+        } else {
+            evconnlistener_enable(e.handle);
+        }
+    }
+}
 
 std::string listener_set::sync(http::front& front, const std::vector<conf::listen_addr>& want) {
+    front_ = &front;
+    keep_reserve();
     std::map<std::string, entry> next;
     std::vector<int> opened;
     std::string err;
@@ -154,13 +236,13 @@ std::string listener_set::sync(http::front& front, const std::vector<conf::liste
     // Commit: accept on the new sockets, close the ones no longer wanted.
     for (auto& [text, e] : next) {
         if (open_.count(text) == 0) {
-            e.handle = evconnlistener_new(front.base(), on_accept, &front, LEV_OPT_CLOSE_ON_FREE, -1, e.fd);
+            e.handle = evconnlistener_new(front.base(), on_accept, this, LEV_OPT_CLOSE_ON_FREE, -1, e.fd);
             if (e.handle == nullptr) {
                 log::write(log::level::error, "listen", "", "cannot accept on " + text);
                 continue;
             }
             evconnlistener_set_error_cb(e.handle, on_accept_error);
-            if (paused_) {
+            if (applied_) {
                 evconnlistener_disable(e.handle);
             }
             log::write(log::level::info, "listen", "", "opened " + text);
@@ -198,16 +280,7 @@ void listener_set::pause(bool paused) {
         return;
     }
     paused_ = paused;
-    for (auto& [text, e] : open_) {
-        if (e.handle == nullptr) {
-            continue;
-        }
-        if (paused) {
-            evconnlistener_disable(e.handle);
-        } else {
-            evconnlistener_enable(e.handle);
-        }
-    }
+    apply_pause();
     log::write(log::level::notice, "listen", "", paused ? "max_connections reached: not accepting"
                                                         : "accepting connections again");
 }

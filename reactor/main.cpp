@@ -47,7 +47,8 @@ constexpr const char* usage_text =
     "  subhttpd route -c server.toml http://www.example.com/app/hello.py/extra?x=1\n"
     "\n"
     "\"subhttpd COMMAND --help\" describes one command.\n"
-    "signals: SIGHUP reload, SIGTERM/SIGINT graceful stop, SIGUSR1 reopen logs\n";
+    "signals: SIGHUP reload, SIGTERM/SIGINT/SIGQUIT graceful stop, SIGUSR1 reopen logs,\n"
+    "         SIGUSR2 upgrade (re-execute the binary, keeping the listening sockets)\n";
 
 constexpr const char* run_help =
     "usage: subhttpd [run] -c server.toml [--listen ADDR]... [--dev] [--runtime DIR]\n"
@@ -70,7 +71,8 @@ constexpr const char* run_help =
     "  subhttpd run -c server.toml --dev\n"
     "  subhttpd run -c server.toml --listen 127.0.0.1:9000 --listen unix:/tmp/subhttpd.sock\n"
     "\n"
-    "signals: SIGHUP reload, SIGTERM/SIGINT graceful stop, SIGUSR1 reopen logs\n";
+    "signals: SIGHUP reload, SIGTERM/SIGINT/SIGQUIT graceful stop, SIGUSR1 reopen logs,\n"
+    "         SIGUSR2 upgrade (re-execute the binary, keeping the listening sockets)\n";
 
 constexpr const char* check_help =
     "usage: subhttpd check -c server.toml [--json]\n"
@@ -366,6 +368,7 @@ int main(int argc, char** argv) {
         return 1;
     }
     opts.runtime_dir = rt.dir;
+    opts.argv.assign(argv, argv + argc);
     {
         subhttpd::conf::load_result lr = subhttpd::conf::load(a.config);
         if (lr.ok()) {
@@ -379,16 +382,14 @@ int main(int argc, char** argv) {
             }
             opts.inherited_listeners = subhttpd::reactor::systemd_listeners(addrs);
         }
-        // workers = N: a parent that binds and forks; the reactor runs in the workers.
-        if (lr.ok() && lr.cfg->server.workers != 1) {
+        // A supervisor that binds and forks, also for one worker; the reactor runs in the workers.
+        if (lr.ok()) {
             unsigned n = lr.cfg->server.workers;
             if (n == 0) {
                 long cores = sysconf(_SC_NPROCESSORS_ONLN);
                 n = cores > 0 ? static_cast<unsigned>(cores) : 1;
             }
-            if (n > 1) {
-                return subhttpd::reactor::run_workers(opts, n);
-            }
+            return subhttpd::reactor::run_workers(opts, n);
         }
     }
     subhttpd::reactor::server srv(opts);

@@ -34,6 +34,9 @@
 #include "reactor/status_page.h"
 #include "reactor/watcher.h"
 #include "reactor/dev.h"
+#include "reactor/faults.h"
+#include "reactor/process_state.h"
+#include "interp/crash_trace.h"
 
 #ifdef SUBHTTPD_HAVE_SYSTEMD
 #include <systemd/sd-daemon.h>
@@ -66,6 +69,11 @@ struct server::impl {
     bool last_reload_ok = true;
     double last_reload_ms = 0;
     std::string last_reload_error;
+    process_state pstate;
+    event* heartbeat = nullptr;
+    std::uint64_t recycle_after = 0;  // max_requests plus this worker's jitter (0: never)
+    bool recycle_asked = false;
+    std::size_t peak_connections = 0;
 
     static void notify(const char* state) {
 #ifdef SUBHTTPD_HAVE_SYSTEMD
@@ -81,6 +89,9 @@ struct server::impl {
         }
         if (stop_timer != nullptr) {
             event_free(stop_timer);
+        }
+        if (heartbeat != nullptr) {
+            event_free(heartbeat);
         }
         listeners.close_all();
         front.reset();
@@ -195,6 +206,7 @@ struct server::impl {
         if (watcher) {
             watcher->watch(r.files, r.watch_dirs);
         }
+        ++faults::self().reloads;  // the supervisor tells systemd when every worker is done
         notify("READY=1");
     }
 
@@ -232,6 +244,16 @@ struct server::impl {
         f.sites = cfg->sites.size();
         f.listeners = listeners.bound();
         f.interpreters = reg.snapshot();
+        f.pid = getpid();
+        f.worker_requests = faults::self().requests.load();
+        f.recycle_after = recycle_after;
+        f.rss_bytes = faults::current_rss();
+        f.max_rss = cfg->server.max_rss;
+        f.recycling = recycle_asked;
+        f.log_write_failures = log::write_failures();
+        f.fd_exhausted = listeners.fd_exhausted();
+        f.peak_connections = peak_connections;
+        f.state_restored = pstate.restored();
         std::string_view t = ex.target();
         std::string_view query = t.find('?') == std::string_view::npos ? "" : t.substr(t.find('?') + 1);
         std::string_view accept = ex.field("Accept");
@@ -285,6 +307,9 @@ struct server::impl {
     void handle(std::unique_ptr<http::http_exchange> ex) {
         double t0 = mono_now();
         ++requests;
+        if (recycle_after != 0 && requests >= recycle_after && !recycle_asked) {
+            tick();  // ask for the replacement now, not at the next beat
+        }
         ex->set_started(t0);
         if (ex->asterisk()) {
             // OPTIONS *: the server's own capabilities (RFC 9110 9.3.7).
@@ -310,7 +335,13 @@ struct server::impl {
             access_line(*ex, status, "", t0);
             return;
         }
+        if (!interpreters_can_start(*r)) {
+            send_error(*ex, 503, {{"Retry-After", "1"}});
+            access_line(*ex, 503, "", t0);
+            return;
+        }
         http::http_exchange* raw = ex.get();
+        note_current(*ex, *r);
         disp->start(std::move(snap), generation, std::move(r), std::move(ex),
                     [this, raw](const interp::outcome& o) {
                         double t0 = raw->started();
@@ -318,11 +349,72 @@ struct server::impl {
                             send_error(*raw, 500);
                         }
                         access_line(*raw, o.status != 0 ? o.status : raw->status_sent(), o.interpreter, t0, o.user);
+                        pstate.restore_after(o.interpreter);
                         if (stopping) {
                             check_stopped();
                         }
                     });
+        faults::clear_current();
     }
+
+    // A new interpreter needs descriptors (CPython opens files while it sets up
+    // and can abort the process when it cannot): without enough, 503 instead.
+    bool interpreters_can_start(const hosts::route& r) {
+        for (const auto& pr : r.phases) {
+            if (pr.set && reg.find(pr.interpreter) == nullptr) {
+                if (!faults::descriptors_available(32)) {
+                    log::write(log::level::error, "interp", pr.interpreter,
+                               "not created: too few free file descriptors; answered 503");
+                    return false;
+                }
+                return true;
+            }
+        }
+        return true;
+    }
+
+    // What the crash handler and the supervisor's stall report name.
+    static void note_current(const http::http_exchange& ex, const hosts::route& r) {
+        const hosts::phase_route& c = r.at(conf::phase::content);
+        std::string handler = c.wsgi.empty() ? std::string() : "wsgi " + c.wsgi;
+        if (handler.empty() && !c.handlers.empty()) {
+            handler = c.handlers.front().module + "::" + c.handlers.front().callable;
+        }
+        std::string line = std::string(ex.method()) + " " + std::string(ex.target()) + " " + std::string(ex.protocol());
+        faults::set_current(c.interpreter, handler, line);
+    }
+
+    // Every 100 ms: the supervisor's heartbeat, and the recycling limits.
+    void tick() {
+        faults::worker_slot& slot = faults::self();
+        slot.beat_ms = faults::mono_ms();
+        slot.requests = requests;
+        if (++ticks % 10 == 0) {
+            slot.rss_bytes = faults::current_rss();
+        }
+        if (recycle_asked || stopping) {
+            return;
+        }
+        const char* why = nullptr;
+        char text[160];
+        if (recycle_after != 0 && requests >= recycle_after) {
+            std::snprintf(text, sizeof text, "%llu requests served (max_requests %llu)",
+                          static_cast<unsigned long long>(requests), static_cast<unsigned long long>(recycle_after));
+            why = text;
+        } else if (cfg->server.max_rss != 0 && slot.rss_bytes.load() > cfg->server.max_rss) {
+            std::snprintf(text, sizeof text, "RSS %llu MB over max_rss %llu MB",
+                          static_cast<unsigned long long>(slot.rss_bytes.load() >> 20),
+                          static_cast<unsigned long long>(cfg->server.max_rss >> 20));
+            why = text;
+        }
+        if (why != nullptr) {
+            recycle_asked = true;
+            slot.recycle = 1;
+            log::writef(log::level::notice, "worker", "recycling this worker (pid %d): %s; a fresh one takes over",
+                        static_cast<int>(getpid()), why);
+        }
+    }
+    std::uint64_t ticks = 0;
 };
 
 void server::impl::stop() {
@@ -339,6 +431,13 @@ void server::impl::stop() {
 }
 
 namespace {
+void on_heartbeat(evutil_socket_t, short, void* arg) noexcept {
+    try {
+        static_cast<server::impl*>(arg)->tick();
+    } catch (...) {
+    }
+}
+
 void on_stop_timer(evutil_socket_t, short, void* arg) noexcept {
     static_cast<server::impl*>(arg)->check_stopped();
 }
@@ -346,7 +445,7 @@ void on_stop_timer(evutil_socket_t, short, void* arg) noexcept {
 
 // Exits the loop once nothing is in flight, or when shutdown_grace has passed.
 void server::impl::check_stopped() {
-    bool idle = disp->in_flight() == 0;
+    bool idle = disp->in_flight() == 0 && front->open() == 0;  // every connection answered and closed
     if (!idle && mono_now() < stop_deadline) {
         if (stop_timer == nullptr) {
             stop_timer = evtimer_new(base, on_stop_timer, this);
@@ -355,7 +454,7 @@ void server::impl::check_stopped() {
         evtimer_add(stop_timer, &tv);
         return;
     }
-    if (!idle) {
+    if (!idle && disp->in_flight() != 0) {
         log::writef(log::level::warn, "server", "%zu request(s) still running after shutdown_grace",
                     disp->in_flight());
     }
@@ -444,6 +543,7 @@ std::string server::start() {
     s.disp = std::make_unique<interp::dispatcher>(s.reg, serve_default, *s.exec);
     s.listeners.inherit(s.opts.inherited_listeners);
     s.front->on_change([&s](std::size_t open) {
+        s.peak_connections = std::max(s.peak_connections, open);
         if (!s.stopping && s.cfg) {
             s.listeners.pause(open >= s.cfg->limits.max_connections);
         }
@@ -458,6 +558,21 @@ std::string server::start() {
         s.signal_events.push_back(e);
     }
     s.started = static_cast<double>(time(nullptr));
+    // Faults: the crash report, the supervisor's heartbeat, recycling, and the
+    // process-wide state kept for every interpreter.
+    faults::install_crash_handler(&interp::dump_python_stack);
+    signal(SIGUSR2, SIG_IGN);  // the supervisor's signal (binary upgrade)
+    signal(SIGXFSZ, SIG_IGN);  // a log over RLIMIT_FSIZE fails a write, counted
+    s.pstate.capture();
+    if (s.cfg->server.max_requests != 0) {
+        std::uint64_t jitter = s.cfg->server.max_requests_jitter;
+        s.recycle_after = s.cfg->server.max_requests +
+                          (jitter == 0 ? 0 : static_cast<std::uint64_t>(getpid()) % (jitter + 1));
+    }
+    s.heartbeat = event_new(s.base, -1, EV_PERSIST, on_heartbeat, &s);
+    timeval beat{0, 100 * 1000};
+    event_add(s.heartbeat, &beat);
+    s.tick();
     if (r.cfg->server.reload == conf::reload_mode::watch) {
         s.watcher = std::make_unique<config_watcher>(s.base, 100, [&s] { s.reload("file change"); });
         std::string werr = s.watcher->watch(r.cfg->files, r.cfg->watch_dirs);

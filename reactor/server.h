@@ -22,6 +22,7 @@ struct server_options {
     std::map<std::string, int> inherited_listeners;  // worker process: bound by the parent
     bool is_worker = false;
     std::string runtime_dir;  // the Python runtime (reactor/runtime_path.h)
+    std::vector<std::string> argv;  // the command line, for a binary upgrade (SIGUSR2)
 };
 
 class server {

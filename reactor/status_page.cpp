@@ -58,6 +58,12 @@ std::string render_json(const server_figures& f) {
     o += ", \"last_reload\": {\"time\": " + (f.last_reload > 0 ? num(f.last_reload) : std::string("null")) +
          ", \"ok\": " + (f.last_reload_ok ? "true" : "false") + ", \"ms\": " + num(f.last_reload_ms) +
          ", \"error\": " + (f.last_reload_error.empty() ? "null" : json_quote(f.last_reload_error)) + "}";
+    o += ", \"worker\": {\"pid\": " + std::to_string(f.pid) + ", \"requests\": " + std::to_string(f.worker_requests) +
+         ", \"max_requests\": " + std::to_string(f.recycle_after) + ", \"rss_bytes\": " + std::to_string(f.rss_bytes) +
+         ", \"max_rss\": " + std::to_string(f.max_rss) + ", \"recycling\": " + (f.recycling ? "true" : "false") + "}";
+    o += ", \"faults\": {\"log_write_failures\": " + std::to_string(f.log_write_failures) +
+         ", \"fd_exhausted\": " + std::to_string(f.fd_exhausted) + ", \"peak_connections\": " +
+         std::to_string(f.peak_connections) + ", \"state_restored\": " + std::to_string(f.state_restored) + "}";
     o += ", \"listeners\": [";
     for (std::size_t i = 0; i < f.listeners.size(); ++i) {
         o += (i ? ", " : "") + json_quote(f.listeners[i]);
@@ -135,6 +141,13 @@ std::string render_metrics(const server_figures& f) {
     metric("subhttpd_pool_queued", "gauge", "Jobs waiting for a worker.", std::to_string(f.pool_queued));
     metric("subhttpd_last_reload_success", "gauge", "1 if the last reload applied.", f.last_reload_ok ? "1" : "0");
     metric("subhttpd_last_reload_timestamp_seconds", "gauge", "Unix time of the last reload.", num(f.last_reload));
+    metric("subhttpd_worker_rss_bytes", "gauge", "Resident memory of this worker.", std::to_string(f.rss_bytes));
+    metric("subhttpd_log_write_failures_total", "counter", "Log writes that failed (full disk, ...).",
+           std::to_string(f.log_write_failures));
+    metric("subhttpd_accept_fd_exhausted_total", "counter", "Accepts that found no free descriptor.",
+           std::to_string(f.fd_exhausted));
+    metric("subhttpd_process_state_restored_total", "counter", "Requests after which cwd/umask were restored.",
+           std::to_string(f.state_restored));
     o += "# HELP subhttpd_interpreter_requests_total Requests run per interpreter.\n"
          "# TYPE subhttpd_interpreter_requests_total counter\n";
     std::size_t retired = 0;
@@ -189,6 +202,14 @@ std::string render_html(const server_figures& f) {
     row("connections", std::to_string(f.open_connections) + " open, " + std::to_string(f.total_connections) + " seen");
     row("worker pool", std::to_string(f.pool_busy) + " busy of " + std::to_string(f.pool_threads) + ", " +
                            std::to_string(f.pool_queued) + " queued");
+    row("worker", "pid " + std::to_string(f.pid) + ", " + std::to_string(f.worker_requests) + " requests" +
+                      (f.recycle_after != 0 ? " of max_requests " + std::to_string(f.recycle_after) : std::string()) +
+                      ", RSS " + std::to_string(f.rss_bytes >> 20) + " MB" +
+                      (f.max_rss != 0 ? " of max_rss " + std::to_string(f.max_rss >> 20) + " MB" : std::string()) +
+                      (f.recycling ? ", recycling" : ""));
+    row("faults", std::to_string(f.log_write_failures) + " failed log writes, " + std::to_string(f.fd_exhausted) +
+                      " accepts without a descriptor, peak " + std::to_string(f.peak_connections) +
+                      " connections, cwd/umask restored " + std::to_string(f.state_restored) + " times");
     std::string listeners;
     for (const auto& l : f.listeners) {
         listeners += (listeners.empty() ? "" : ", ") + l;

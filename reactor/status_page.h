@@ -28,6 +28,17 @@ struct server_figures {
     std::size_t sites = 0;
     std::vector<std::string> listeners;
     std::vector<interp::interp_info> interpreters;
+    // this worker process and its faults
+    long pid = 0;
+    std::uint64_t worker_requests = 0;
+    std::uint64_t recycle_after = 0;  // 0: max_requests off
+    std::uint64_t rss_bytes = 0;
+    std::uint64_t max_rss = 0;        // 0: off
+    bool recycling = false;           // a replacement has been asked for
+    std::uint64_t log_write_failures = 0;
+    std::uint64_t fd_exhausted = 0;   // accepts refused for lack of descriptors
+    std::size_t peak_connections = 0;
+    std::uint64_t state_restored = 0; // requests after which cwd/umask were put back
 };
 
 enum class status_format { html, json, metrics };

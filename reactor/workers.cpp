@@ -1,11 +1,15 @@
 #include "reactor/workers.h"
 
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <climits>
 #include <cstdlib>
 #include <cstring>
 #include <map>
@@ -13,6 +17,7 @@
 
 #include "common/log.h"
 #include "conf/config.h"
+#include "reactor/faults.h"
 #include "reactor/listeners.h"
 
 #ifdef SUBHTTPD_HAVE_SYSTEMD
@@ -22,12 +27,26 @@
 namespace subhttpd::reactor {
 namespace {
 
-struct slot {
+constexpr const char* listen_fds_env = "SUBHTTPD_LISTEN_FDS";      // "fd text\n" per inherited listener
+constexpr const char* upgrade_ready_env = "SUBHTTPD_UPGRADE_READY_FD";  // the old supervisor waits on it
+
+struct child {
     pid_t pid = 0;
-    int restarts = 0;
+    unsigned pos = 0;                 // which of the `workers` places it fills
+    faults::worker_slot* slot = nullptr;
     double started = 0;
-    double restart_at = 0;  // when a dead worker is due to be made again
+    bool retiring = false;            // replaced (recycled or stalled): no restart when it ends
+    double term_at = 0;               // SIGTERM sent
+    double abort_at = 0;              // stalled: SIGABRT sent
+    bool killed = false;              // SIGKILL sent
 };
+
+struct place {
+    int restarts = 0;
+    double restart_at = 0;
+};
+
+int upgrade_ready_fd = -1;  // a supervisor started by SIGUSR2: written once its workers serve
 
 double now_s() {
     timespec ts{};
@@ -35,16 +54,29 @@ double now_s() {
     return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
 }
 
-pid_t spawn(const server_options& opts, unsigned index) {
+pid_t spawn(const server_options& opts, unsigned index, faults::worker_slot* slot) {
+    faults::reset(*slot);
+    pid_t parent = getpid();
     pid_t pid = fork();
     if (pid != 0) {
+        if (pid > 0) {
+            slot->pid = pid;
+        }
         return pid;
     }
-    // The worker: default signal handling, then a reactor of its own.
+    // The worker ends with its supervisor, whatever ended that.
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() != parent) {
+        std::_Exit(0);
+    }
+    if (upgrade_ready_fd >= 0) {
+        ::close(upgrade_ready_fd);
+    }
     sigset_t all;
     sigfillset(&all);
     sigprocmask(SIG_UNBLOCK, &all, nullptr);
-    unsetenv("NOTIFY_SOCKET");  // only the parent speaks to systemd
+    unsetenv("NOTIFY_SOCKET");  // only the supervisor speaks to systemd
+    faults::attach(slot);
     server_options o = opts;
     o.is_worker = true;
     server srv(o);
@@ -64,9 +96,106 @@ void notify(const char* s) {
 #endif
 }
 
+std::string self_exe() {
+    char buf[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+    if (n <= 0) {
+        return "";
+    }
+    return std::string(buf, static_cast<std::size_t>(n));
+}
+
+// Listeners handed down by the supervisor this one replaces (SIGUSR2).
+std::map<std::string, int> take_inherited() {
+    std::map<std::string, int> out;
+    const char* v = getenv(listen_fds_env);
+    if (v == nullptr) {
+        return out;
+    }
+    std::string text = v;
+    std::size_t at = 0;
+    while (at < text.size()) {
+        std::size_t nl = text.find('\n', at);
+        std::string line = text.substr(at, nl == std::string::npos ? std::string::npos : nl - at);
+        at = nl == std::string::npos ? text.size() : nl + 1;
+        std::size_t sp = line.find(' ');
+        if (sp == std::string::npos) {
+            continue;
+        }
+        int fd = std::atoi(line.substr(0, sp).c_str());
+        if (fd > 2 && fcntl(fd, F_GETFD) >= 0) {
+            fcntl(fd, F_SETFD, FD_CLOEXEC);
+            out[line.substr(sp + 1)] = fd;
+        }
+    }
+    unsetenv(listen_fds_env);
+    if (const char* r = getenv(upgrade_ready_env)) {
+        int fd = std::atoi(r);
+        if (fd > 2 && fcntl(fd, F_GETFD) >= 0) {
+            fcntl(fd, F_SETFD, FD_CLOEXEC);
+            upgrade_ready_fd = fd;
+        }
+        unsetenv(upgrade_ready_env);
+    }
+    return out;
+}
+
+// SIGUSR2: starts the binary (possibly a new one at the same path) with the
+// listening sockets; returns its pid and the pipe it says "ready" on, or -1.
+pid_t start_upgrade(const std::string& exe, const std::vector<std::string>& argv,
+                    const std::map<std::string, int>& listeners, int& ready_read) {
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) != 0) {
+        return -1;
+    }
+    std::string fds;
+    for (const auto& [text, fd] : listeners) {
+        fds += std::to_string(fd) + " " + text + "\n";
+    }
+    pid_t pid = fork();
+    if (pid == 0) {
+        for (const auto& [text, fd] : listeners) {
+            fcntl(fd, F_SETFD, 0);
+        }
+        fcntl(p[1], F_SETFD, 0);
+        setenv(listen_fds_env, fds.c_str(), 1);
+        setenv(upgrade_ready_env, std::to_string(p[1]).c_str(), 1);
+        sigset_t all;
+        sigfillset(&all);
+        sigprocmask(SIG_UNBLOCK, &all, nullptr);
+        std::vector<char*> av;
+        for (const auto& a : argv) {
+            av.push_back(const_cast<char*>(a.c_str()));
+        }
+        av.push_back(nullptr);
+        execv(exe.c_str(), av.data());
+        log::writef(log::level::crit, "workers", "upgrade: cannot execute %s: %s", exe.c_str(), std::strerror(errno));
+        std::_Exit(127);
+    }
+    ::close(p[1]);
+    if (pid < 0) {
+        ::close(p[0]);
+        return -1;
+    }
+    fcntl(p[0], F_SETFL, O_NONBLOCK);
+    ready_read = p[0];
+    return pid;
+}
+
+std::string describe(int status) {
+    if (WIFSIGNALED(status)) {
+        int sig = WTERMSIG(status);
+        return std::string("killed by ") + faults::signal_name(sig) + " (" + strsignal(sig) + ")" +
+               (WCOREDUMP(status) ? ", core dumped" : "");
+    }
+    return "exited with status " + std::to_string(WEXITSTATUS(status));
+}
+
 }  // namespace
 
 int run_workers(server_options opts, unsigned workers) {
+    std::string exe = self_exe();
+    std::map<std::string, int> handed = take_inherited();
     conf::load_result r = conf::load(opts.config_path);
     if (!r.ok()) {
         for (const auto& e : r.errors) {
@@ -94,85 +223,211 @@ int run_workers(server_options opts, unsigned workers) {
         if (opts.inherited_listeners.count(a.text) != 0) {
             continue;  // passed by systemd (socket activation)
         }
-        int fd = open_listener(a, err);
+        int fd = -1;
+        auto h = handed.find(a.text);
+        if (h != handed.end()) {
+            fd = h->second;  // the same socket as the supervisor this one replaces
+            handed.erase(h);
+        } else {
+            fd = open_listener(a, err);
+        }
         if (fd < 0) {
             log::write(log::level::crit, "workers", "", err);
             return 1;
         }
-        // Inherited by the workers: not close-on-exec matters only for exec; fork keeps it.
         opts.inherited_listeners[a.text] = fd;
+    }
+    for (const auto& [text, fd] : handed) {
+        ::close(fd);  // no longer configured
     }
     sigset_t set;
     sigemptyset(&set);
-    for (int s : {SIGCHLD, SIGHUP, SIGTERM, SIGINT, SIGUSR1}) {
+    for (int s : {SIGCHLD, SIGHUP, SIGTERM, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2}) {
         sigaddset(&set, s);
     }
     sigprocmask(SIG_BLOCK, &set, nullptr);
     signal(SIGPIPE, SIG_IGN);
+    signal(SIGXFSZ, SIG_IGN);
 
-    std::vector<slot> slots(workers);
-    for (unsigned i = 0; i < workers; ++i) {
-        slots[i].pid = spawn(opts, i);
-        slots[i].started = now_s();
+    const conf::config& cfg = *r.cfg;
+    double stall = static_cast<double>(conf::effective_stall_timeout(cfg).count()) / 1000.0;
+    std::size_t slot_count = static_cast<std::size_t>(workers) * 3 + 2;
+    faults::worker_slot* slots = faults::map_slots(slot_count);
+    if (slots == nullptr) {
+        log::write(log::level::crit, "workers", "", "cannot map the workers' shared memory");
+        return 1;
     }
-    log::writef(log::level::notice, "workers", "%u worker processes started", workers);
-    notify("READY=1");
+    std::vector<child> children;
+    std::vector<place> places(workers);
+    auto free_slot = [&]() -> faults::worker_slot* {
+        for (std::size_t i = 0; i < slot_count; ++i) {
+            bool used = false;
+            for (const auto& c : children) {
+                used = used || c.slot == &slots[i];
+            }
+            if (!used) {
+                return &slots[i];
+            }
+        }
+        return nullptr;
+    };
+    auto start_child = [&](unsigned pos) -> child* {
+        faults::worker_slot* slot = free_slot();
+        if (slot == nullptr) {
+            return nullptr;
+        }
+        pid_t pid = spawn(opts, pos, slot);
+        if (pid < 0) {
+            log::writef(log::level::error, "workers", "cannot fork a worker: %s", std::strerror(errno));
+            places[pos].restart_at = now_s() + 1;
+            return nullptr;
+        }
+        children.push_back(child{pid, pos, slot, now_s()});
+        return &children.back();
+    };
+    auto serving = [&](unsigned pos) {
+        for (const auto& c : children) {
+            if (c.pos == pos && !c.retiring) {
+                return true;
+            }
+        }
+        return false;
+    };
+    for (unsigned i = 0; i < workers; ++i) {
+        start_child(i);
+    }
+    log::writef(log::level::notice, "workers", "supervisor %d: %u worker process%s started", static_cast<int>(getpid()),
+                workers, workers == 1 ? "" : "es");
+    // systemd: READY once every worker serves; after SIGHUP, RELOADING until
+    // every worker has finished its reload (at most 10 s).
+    bool ready_sent = false;
+    double reload_deadline = 0;
+    std::map<pid_t, std::uint32_t> reloads_before;
 
     bool stopping = false;
+    bool upgraded = false;  // a new supervisor took the sockets over: leave unix socket files alone
     double stop_deadline = 0;
-    double grace = static_cast<double>(r.cfg->server.shutdown_grace.count()) / 1000.0 + 5.0;
+    double grace = static_cast<double>(cfg.server.shutdown_grace.count()) / 1000.0 + 5.0;
+    pid_t upgrade_pid = 0;
+    int upgrade_read = -1;
+    bool ever_served = false;
+    bool start_failed = false;
+    auto forward = [&](int s) {
+        for (auto& c : children) {
+            kill(c.pid, s);
+        }
+    };
+    auto begin_stop = [&](const char* why) {
+        stopping = true;
+        stop_deadline = now_s() + grace;
+        notify("STOPPING=1");
+        log::writef(log::level::notice, "workers", "stopping the worker processes (%s)", why);
+        forward(SIGTERM);
+    };
     for (;;) {
-        timespec wait{0, 200 * 1000 * 1000};
+        timespec wait{0, 50 * 1000 * 1000};
         int sig = sigtimedwait(&set, nullptr, &wait);
-        auto forward = [&](int s) {
-            for (auto& sl : slots) {
-                if (sl.pid > 0) {
-                    kill(sl.pid, s);
-                }
-            }
-        };
         if (sig == SIGHUP || sig == SIGUSR1) {
             if (sig == SIGUSR1) {
                 log::reopen();
+            } else {
+                reloads_before.clear();
+                for (const auto& c : children) {
+                    reloads_before[c.pid] = c.slot->reloads.load();
+                }
+                reload_deadline = now_s() + 10;
+                notify("RELOADING=1");
             }
             forward(sig);
-        } else if ((sig == SIGTERM || sig == SIGINT) && !stopping) {
-            stopping = true;
-            stop_deadline = now_s() + grace;
-            notify("STOPPING=1");
-            log::write(log::level::notice, "workers", "", "stopping the worker processes");
-            forward(SIGTERM);
+        } else if ((sig == SIGTERM || sig == SIGINT || sig == SIGQUIT) && !stopping) {
+            begin_stop(faults::signal_name(sig));
+        } else if (sig == SIGUSR2 && !stopping) {
+            if (upgrade_pid != 0) {
+                log::write(log::level::warn, "workers", "", "SIGUSR2: an upgrade is already under way");
+            } else if (exe.empty() || opts.argv.empty()) {
+                log::write(log::level::error, "workers", "", "SIGUSR2: the binary's path is unknown; no upgrade");
+            } else {
+                upgrade_pid = start_upgrade(exe, opts.argv, opts.inherited_listeners, upgrade_read);
+                if (upgrade_pid < 0) {
+                    upgrade_pid = 0;
+                    log::writef(log::level::error, "workers", "SIGUSR2: cannot start %s: %s", exe.c_str(),
+                                std::strerror(errno));
+                } else {
+                    log::writef(log::level::notice, "workers",
+                                "SIGUSR2: upgrading: started %s as supervisor %d with the listening sockets",
+                                exe.c_str(), static_cast<int>(upgrade_pid));
+                }
+            }
         }
-        // Reap every worker that ended.
+        if (upgrade_read >= 0) {
+            char c = 0;
+            ssize_t n = ::read(upgrade_read, &c, 1);
+            if (n == 1 || n == 0) {
+                ::close(upgrade_read);
+                upgrade_read = -1;
+                if (n == 1 && !stopping) {
+                    log::writef(log::level::notice, "workers",
+                                "upgrade: supervisor %d serves now; this one finishes its requests and exits",
+                                static_cast<int>(upgrade_pid));
+                    upgraded = true;
+                    begin_stop("upgraded");
+                } else if (n == 0) {
+                    log::write(log::level::error, "workers", "", "upgrade failed: the new binary did not start; serving on");
+                    upgrade_pid = 0;
+                }
+            }
+        }
+        // Reap every child that ended.
         for (;;) {
             int status = 0;
             pid_t pid = waitpid(-1, &status, WNOHANG);
             if (pid <= 0) {
                 break;
             }
-            for (auto& sl : slots) {
-                if (sl.pid != pid) {
-                    continue;
-                }
-                sl.pid = 0;
-                if (!stopping) {
-                    // Quick deaths back off: 1 s, 2 s, 4 s ... at most 30 s.
-                    bool quick = now_s() - sl.started < 10;
-                    sl.restarts = quick ? sl.restarts + 1 : 0;
-                    double delay = sl.restarts == 0 ? 0.1 : std::min(30.0, 0.5 * (1 << std::min(sl.restarts, 6)));
-                    sl.restart_at = now_s() + delay;
-                    log::writef(log::level::error, "workers", "worker %d ended (%s %d); restarting in %.1f s", pid,
-                                WIFSIGNALED(status) ? "signal" : "status",
-                                WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status), delay);
-                }
+            if (pid == upgrade_pid && !upgraded) {
+                log::writef(log::level::error, "workers", "upgrade failed: supervisor %d %s; serving on",
+                            static_cast<int>(pid), describe(status).c_str());
+                upgrade_pid = 0;
+                continue;
             }
+            auto it = std::find_if(children.begin(), children.end(), [pid](const child& c) { return c.pid == pid; });
+            if (it == children.end()) {
+                continue;
+            }
+            child c = *it;
+            bool beat = c.slot->beat_ms.load() != 0;
+            ever_served = ever_served || beat;
+            faults::reset(*c.slot);
+            children.erase(it);
+            bool clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+            if (stopping || (c.retiring && clean)) {
+                log::writef(log::level::info, "workers", "worker %d %s", static_cast<int>(pid), describe(status).c_str());
+                continue;
+            }
+            if (!ever_served && !beat && WIFEXITED(status) && WEXITSTATUS(status) == 3) {
+                // The first worker could not start (its error is logged): a configuration
+                // or installation problem that restarting will not fix.
+                start_failed = true;
+                begin_stop("a worker could not start");
+                continue;
+            }
+            if (c.retiring) {
+                log::writef(log::level::error, "workers", "worker %d %s (already replaced)", static_cast<int>(pid),
+                            describe(status).c_str());
+                continue;
+            }
+            // A worker that served is replaced at once (crash-only: one bad request
+            // must not keep the site down); one that dies before serving backs off:
+            // 0.1 s, then 1 s, 2 s, 4 s ... at most 30 s.
+            place& pl = places[c.pos];
+            pl.restarts = beat ? 0 : pl.restarts + 1;
+            double delay = pl.restarts <= 1 ? 0.1 : std::min(30.0, 0.5 * (1 << std::min(pl.restarts - 1, 6)));
+            pl.restart_at = now_s() + delay;
+            log::writef(log::level::error, "workers", "worker %d %s; restarting in %.1f s", static_cast<int>(pid),
+                        describe(status).c_str(), delay);
         }
         if (stopping) {
-            bool alive = false;
-            for (auto& sl : slots) {
-                alive = alive || sl.pid > 0;
-            }
-            if (!alive) {
+            if (children.empty()) {
                 break;
             }
             if (now_s() > stop_deadline) {
@@ -182,21 +437,121 @@ int run_workers(server_options opts, unsigned workers) {
             }
             continue;
         }
-        for (unsigned i = 0; i < slots.size(); ++i) {
-            slot& sl = slots[i];
-            if (sl.pid == 0 && now_s() >= sl.restart_at) {
-                sl.pid = spawn(opts, i);
-                sl.started = now_s();
+        double now = now_s();
+        std::uint64_t now_ms = faults::mono_ms();
+        for (std::size_t i = 0; i < children.size(); ++i) {
+            child& c = children[i];
+            std::uint64_t beat = c.slot->beat_ms.load();
+            // A loop that stopped beating: report what it runs, dump its stacks
+            // (SIGABRT, caught by its crash handler), then SIGKILL; a fresh worker
+            // takes its place at once.
+            if (stall > 0 && beat != 0 && c.abort_at == 0 &&
+                static_cast<double>(now_ms - std::min(now_ms, beat)) / 1000.0 > stall) {
+                bool busy = c.slot->busy.load() != 0;
+                log::writef(log::level::crit, "workers",
+                            "worker %d stalled: its loop has not run for %.1f s (stall_timeout %.1f s)%s%s%s%s%s%s%s; "
+                            "dumping its stacks (SIGABRT) and replacing it",
+                            static_cast<int>(c.pid), static_cast<double>(now_ms - beat) / 1000.0, stall,
+                            busy ? " in interpreter '" : "", busy ? c.slot->interp : "",
+                            busy ? "' handler '" : "", busy ? c.slot->handler : "", busy ? "' for \"" : "",
+                            busy ? c.slot->request : "", busy ? "\"" : "");
+                c.abort_at = now;
+                c.retiring = true;
+                kill(c.pid, SIGABRT);
+                unsigned pos = c.pos;
+                if (!serving(pos)) {
+                    start_child(pos);  // may move `children`: `c` is not used after this
+                }
+                continue;
+            }
+            if (c.abort_at != 0 && !c.killed && now - c.abort_at > 3.0) {
+                c.killed = true;
+                kill(c.pid, SIGKILL);
+            }
+        }
+        // Recycling: start the replacement first; stop the old worker once the new one serves.
+        for (std::size_t i = 0; i < children.size(); ++i) {
+            if (children[i].slot->recycle.load() != 0 && !children[i].retiring) {
+                children[i].retiring = true;
+                unsigned pos = children[i].pos;
+                log::writef(log::level::notice, "workers", "worker %d asks to be recycled; starting its replacement",
+                            static_cast<int>(children[i].pid));
+                start_child(pos);
+            }
+        }
+        for (auto& c : children) {
+            if (!c.retiring || c.term_at != 0 || c.abort_at != 0) {
+                continue;
+            }
+            bool replaced = false;
+            for (const auto& n : children) {
+                replaced = replaced || (n.pos == c.pos && !n.retiring && n.slot->beat_ms.load() != 0);
+            }
+            if (replaced) {
+                c.term_at = now;
+                kill(c.pid, SIGTERM);
+            }
+        }
+        for (unsigned pos = 0; pos < places.size(); ++pos) {
+            if (!serving(pos) && now >= places[pos].restart_at) {
+                start_child(pos);
+            }
+        }
+        if (reload_deadline != 0) {
+            bool done = true;
+            for (const auto& c : children) {
+                auto b = reloads_before.find(c.pid);
+                done = done && (b == reloads_before.end() || c.slot->reloads.load() > b->second);
+            }
+            if (done || now >= reload_deadline) {
+                reload_deadline = 0;
+                notify("READY=1");
+            }
+        }
+        if (!ready_sent) {
+            bool all = true;
+            for (unsigned pos = 0; pos < places.size(); ++pos) {
+                bool up = false;
+                for (const auto& c : children) {
+                    up = up || (c.pos == pos && !c.retiring && c.slot->beat_ms.load() != 0);
+                }
+                all = all && up;
+            }
+            if (all) {
+                ready_sent = true;
+                notify("READY=1");
+            }
+        }
+        if (upgrade_ready_fd >= 0) {
+            bool all = true;
+            for (unsigned pos = 0; pos < places.size(); ++pos) {
+                bool up = false;
+                for (const auto& c : children) {
+                    up = up || (c.pos == pos && !c.retiring && c.slot->beat_ms.load() != 0);
+                }
+                all = all && up;
+            }
+            if (all) {
+                char ok = 'R';
+                ssize_t ignored = ::write(upgrade_ready_fd, &ok, 1);
+                (void)ignored;
+                ::close(upgrade_ready_fd);
+                upgrade_ready_fd = -1;
+                log::writef(log::level::notice, "workers", "upgrade: supervisor %d serving", static_cast<int>(getpid()));
+                std::string main_pid = "MAINPID=" + std::to_string(getpid());
+                notify(main_pid.c_str());  // accepted with NotifyAccess=all (samples/subhttpd.service)
             }
         }
     }
-    for (const auto& a : addrs) {
-        if (a.type == conf::listen_addr::kind::unix_socket && !from_systemd.count(a.text)) {
-            ::unlink(a.path.c_str());
+    if (!upgraded) {
+        for (const auto& a : addrs) {
+            if (a.type == conf::listen_addr::kind::unix_socket && !from_systemd.count(a.text)) {
+                ::unlink(a.path.c_str());
+            }
         }
     }
     log::write(log::level::notice, "workers", "", "stopped");
-    return 0;
+    return start_failed ? 1 : 0;
 }
 
 }  // namespace subhttpd::reactor

@@ -283,6 +283,7 @@ void connection::process() {
             }
             if (phase_ == phase::idle) {
                 phase_ = phase::head;
+                fresh_ = false;
                 first_byte_ = mono_now();
                 request_bytes_ = 0;
             }
@@ -742,6 +743,12 @@ void front::stop() {
     std::vector<connection*> idle;
     for (connection* c : all_->all) {
         if (c->active_ == nullptr && !c->writing_ && c->phase_ == connection::phase::idle) {
+            if (c->fresh_ && c->pos_ == c->len_) {
+                // Accepted, its first request not here yet (it may be on the wire):
+                // answered if it comes soon, closed by its timer otherwise.
+                c->set_deadline(mono_now() + 2.0);
+                continue;
+            }
             idle.push_back(c);
         }
     }

@@ -120,6 +120,7 @@ private:
     bool in_process_ = false;
     bool pending_input_ = false;  // process() again once the request in flight ends
     bool lingering_ = false;      // half-closed: reading and dropping until EOF or the timer
+    bool fresh_ = true;           // no request byte seen yet (kept through a graceful stop)
 
     std::string head_text_;       // response head being built (reused)
     std::string body_text_;       // buffered response body (reused)

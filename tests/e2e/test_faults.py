@@ -1,0 +1,363 @@
+"""Faults contained: descriptor exhaustion, max_connections, crashes, recycling,
+binary upgrade (SIGUSR2), stalled loops, failing logs and process-wide state.
+Every limit is set on the server process alone (prlimit in a preexec_fn), every
+fault is injected with ctypes in a handler; all waits are bounded and every
+process is stopped by its PID."""
+
+import os
+import resource
+import signal
+import socket
+import subprocess
+import threading
+import time
+
+from conftest import BINARY, Server, free_port, write_tree
+
+APP = """
+import ctypes, os, time
+from mod_python import apache
+
+def handler(req):
+    req.content_type = "text/plain"
+    what = req.uri.rsplit("/", 1)[-1]
+    if what == "crash":
+        ctypes.string_at(0)              # SIGSEGV while holding the GIL
+    elif what == "stall":
+        libc = ctypes.PyDLL(None)        # a PyDLL call keeps the GIL: the loop is stuck in C
+        libc.sleep(600)
+    elif what == "chdir":
+        os.chdir("/")
+        os.umask(0o077)
+    elif what == "state":
+        mask = os.umask(0)
+        os.umask(mask)
+        req.write("%s %03o\\n" % (os.getcwd(), mask))
+        return apache.OK
+    req.write(str(os.getpid()))
+    return apache.OK
+"""
+
+SITE = """
+[[site]]
+server_name = "localhost"
+document_root = "../app"
+handler = "app"
+"""
+
+
+def tree():
+    return {"sites.d/a.toml": SITE, "app/app.py": APP}
+
+
+def status(srv):
+    return srv.get("/server-status?json").json()
+
+
+def retry_get(srv, path, timeout=30.0):
+    """GET until it answers (the server may be between workers); bounded."""
+    deadline = time.time() + timeout
+    last = None
+    while time.time() < deadline:
+        try:
+            return srv.get(path, timeout=10)
+        except OSError as e:
+            last = e
+            time.sleep(0.1)
+    raise AssertionError("no answer within %s s: %r" % (timeout, last))
+
+
+def gone(pid):
+    """True once `pid` has exited (a zombie nobody reaps counts as gone)."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
+
+
+def kill_pid(pid):
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    for _ in range(150):
+        if gone(pid):
+            return
+        time.sleep(0.1)
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+# 1. descriptors ---------------------------------------------------------------
+
+def test_descriptor_exhaustion_pauses_refuses_and_recovers(make_server, tmp_path):
+    srv = make_server(tree(), server_extra='status = "/server-status"', start=False)
+    limit = 48
+
+    def low_nofile():
+        resource.setrlimit(resource.RLIMIT_NOFILE, (limit, limit))
+
+    # Server.start with a preexec_fn: the limit holds for the supervisor and its worker.
+    log = open(srv.log_path, "ab")
+    srv._log = log
+    srv.proc = subprocess.Popen([BINARY, "-c", srv.config, "--listen", "127.0.0.1:%d" % srv.port],
+                                stdout=log, stderr=subprocess.STDOUT, preexec_fn=low_nofile)
+    try:
+        assert retry_get(srv, "/x").status == 200
+        clients = []
+        try:
+            for _ in range(limit * 3):
+                s = socket.socket()
+                s.settimeout(5)
+                try:
+                    s.connect(("127.0.0.1", srv.port))
+                except OSError:
+                    s.close()
+                    continue
+                clients.append(s)
+            # the worker ran out of descriptors: it said so, in a few lines only
+            found = srv.wait_for(lambda: "out of file descriptors" in srv.log(), timeout=20)
+            assert found, srv.log()[-3000:]
+        finally:
+            for s in clients:
+                s.close()
+        # the clients went away: it serves again
+        r = retry_get(srv, "/x", timeout=60)
+        assert r.status == 200
+        st = retry_get(srv, "/server-status?json").json()
+        assert st["faults"]["fd_exhausted"] >= 1
+        text = srv.log()
+        assert text.count("out of file descriptors") <= 10  # once per interval, never a flood
+        assert len(text) < 200000
+    finally:
+        srv.stop()
+
+
+def test_max_connections_is_a_cap(make_server):
+    srv = make_server(tree(), server_extra='status = "/server-status"',
+                      limits="[limits]\nmax_connections = 3\nread_timeout = 1\n")
+    held = []
+    try:
+        for _ in range(10):
+            held.append(socket.create_connection(("127.0.0.1", srv.port), timeout=5))
+        # idle connections are cut by read_timeout; the status request gets in after them
+        st = retry_get(srv, "/server-status?json", timeout=60).json()
+        assert st["faults"]["peak_connections"] <= 3, st
+        assert st["connections"]["open"] <= 3
+    finally:
+        for s in held:
+            s.close()
+
+
+# 2. crashes -------------------------------------------------------------------
+
+def test_crash_is_reported_and_the_worker_restarted(make_server):
+    srv = make_server(tree())
+    first = srv.get("/pid").text
+    try:
+        srv.get("/crash", timeout=10)
+    except Exception:
+        pass  # the connection dies with the worker
+    assert srv.wait_for(lambda: "killed by SIGSEGV" in srv.log(), timeout=20), srv.log()[-3000:]
+    log = srv.log()
+    assert "got SIGSEGV on the loop thread while running interpreter 'localhost' handler 'app::handler'" in log
+    assert 'for "GET /crash HTTP/1.1"' in log
+    assert "C stack" in log
+    assert 'app.py", line ' in log and " in handler" in log  # the Python stack of the handler
+    r = retry_get(srv, "/pid")
+    assert r.status == 200 and r.text != first
+    assert srv.stop() == 0
+
+
+def test_supervisor_always_runs_and_its_worker_follows_it(make_server):
+    srv = make_server(tree())
+    worker = int(srv.get("/pid").text)
+    assert worker != srv.proc.pid
+    srv.proc.kill()
+    srv.proc.wait(10)
+    ended = False
+    for _ in range(100):
+        if gone(worker):
+            ended = True
+            break
+        time.sleep(0.1)
+    if not ended:
+        kill_pid(worker)
+    assert ended
+
+
+# 3. recycling -----------------------------------------------------------------
+
+def test_max_requests_recycles_without_refusing(make_server):
+    srv = make_server(tree(), server_extra='max_requests = 5\nstatus = "/server-status"')
+    pids = []
+    deadline = time.time() + 60  # bounded: the replacement starts Python first
+    while time.time() < deadline:
+        r = srv.get("/pid")
+        assert r.status == 200, (len(pids), r)
+        pids.append(r.text)
+        if len(pids) >= 20 and len(set(pids)) >= 2:
+            break
+    assert len(set(pids)) >= 2, pids[:5]
+    st = status(srv)
+    assert st["worker"]["max_requests"] == 5
+    assert "asks to be recycled" in srv.log()
+    assert srv.stop() == 0
+
+
+# 4. binary upgrade ------------------------------------------------------------
+
+def test_sigusr2_upgrade_drops_nothing(make_server):
+    srv = make_server(tree())
+    before = srv.get("/pid").text
+    results = []
+    stop = threading.Event()
+
+    def load():
+        while not stop.is_set() and len(results) < 5000:
+            try:
+                r = srv.get("/pid", timeout=20)
+                results.append((r.status, r.text))
+            except Exception as e:  # a dropped connection
+                results.append((0, repr(e)))
+
+    t = threading.Thread(target=load)
+    t.start()
+    new_sup = None
+    try:
+        time.sleep(0.3)
+        srv.signal(signal.SIGUSR2)
+        assert srv.wait_for(lambda: "serves now" in srv.log(), timeout=30), srv.log()[-3000:]
+        srv.proc.wait(30)  # the old supervisor finishes and exits
+        after = srv.wait_for(lambda: [p for s, p in results[-5:] if s == 200 and p != before], timeout=20)
+        assert after
+    finally:
+        stop.set()
+        t.join(60)
+        for line in srv.log().splitlines():
+            if "upgrading: started" in line:
+                new_sup = int(line.split("as supervisor ")[1].split()[0])
+        if new_sup:
+            kill_pid(new_sup)
+    assert srv.proc.returncode == 0
+    bad = [r for r in results if r[0] != 200]
+    assert not bad, bad[:5]
+    assert len({p for s, p in results}) >= 2
+
+
+# 5. stalls --------------------------------------------------------------------
+
+def test_stalled_loop_is_reported_killed_and_replaced(make_server):
+    srv = make_server(tree(), server_extra='stall_timeout = "1s"')
+    first = srv.get("/pid").text
+
+    def stall():
+        try:
+            srv.get("/stall", timeout=30)
+        except Exception:
+            pass
+
+    t = threading.Thread(target=stall)
+    t.start()
+    try:
+        assert srv.wait_for(lambda: "stalled" in srv.log(), timeout=30), srv.log()[-3000:]
+        r = retry_get(srv, "/pid")
+        assert r.status == 200 and r.text != first
+        log = srv.log()
+        assert "in interpreter 'localhost' handler 'app::handler' for \"GET /stall HTTP/1.1\"" in log
+        assert srv.wait_for(lambda: "got SIGABRT" in srv.log(), timeout=20)
+    finally:
+        t.join(40)
+    assert srv.stop() == 0
+
+
+# 6. logs that fail ------------------------------------------------------------
+
+def test_full_log_disk_is_counted_and_never_stops_serving(make_server):
+    files = tree()
+    files["server.toml"] = """
+[server]
+listen = ["127.0.0.1:1"]
+sites = ["sites.d/*.toml"]
+reload = "off"
+access_log = "/dev/full"
+error_log = "/dev/full"
+status = "/server-status"
+"""
+    srv = make_server(files)
+    for _ in range(20):
+        assert srv.get("/pid").status == 200
+    st = status(srv)
+    assert st["faults"]["log_write_failures"] > 0
+    metrics = srv.get("/server-status?metrics").text
+    assert "subhttpd_log_write_failures_total" in metrics
+    out = srv.log()  # stderr: one report per interval, not one per line
+    assert "log write(s) failed" in out
+    assert out.count("log write(s) failed") <= 5
+    assert srv.stop() == 0
+
+
+# 7. process-wide state --------------------------------------------------------
+
+def test_cwd_and_umask_are_restored_after_a_request(make_server):
+    srv = make_server(tree(), server_extra='status = "/server-status"')
+    before = srv.get("/state").text.split()
+    assert srv.get("/chdir").status == 200
+    after = srv.get("/state").text.split()
+    assert after == before
+    assert "changed process-wide state" in srv.log()
+    srv.get("/chdir")
+    assert srv.log().count("changed process-wide state") == 1  # once per interpreter
+    assert status(srv)["faults"]["state_restored"] >= 2
+
+
+def test_full_log_disk_then_space_returns(make_server, tmp_path):
+    """A tiny tmpfs for the logs (skipped where mount is not allowed): filled up,
+    requests are still answered and failures counted; freed, logging resumes."""
+    logs = str(tmp_path / "logs")
+    os.makedirs(logs)
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", logs],
+                      capture_output=True).returncode != 0:
+        import pytest
+        pytest.skip("cannot mount a tmpfs here")
+    srv = None
+    try:
+        files = tree()
+        files["server.toml"] = """
+[server]
+listen = ["127.0.0.1:1"]
+sites = ["sites.d/*.toml"]
+reload = "off"
+access_log = "logs/access.log"
+error_log = "logs/error.log"
+status = "/server-status"
+"""
+        srv = make_server(files)
+        assert srv.get("/pid").status == 200
+        filler = os.path.join(logs, "filler")
+        fd = os.open(filler, os.O_WRONLY | os.O_CREAT)
+        try:
+            for _ in range(1000):  # 256k at most: bounded
+                os.write(fd, b"x" * 1024)
+        except OSError:
+            pass  # ENOSPC: the disk is full
+        finally:
+            os.close(fd)
+        for _ in range(50):
+            assert srv.get("/pid?full").status == 200
+        assert status(srv)["faults"]["log_write_failures"] > 0
+        assert "log write(s) failed" in srv.log()  # said on stderr
+        os.unlink(filler)
+        assert srv.get("/pid?after").status == 200
+
+        def logged():  # the access line is written just after the answer
+            with open(os.path.join(logs, "access.log")) as f:
+                return "/pid?after" in f.read()
+        assert srv.wait_for(logged, timeout=10)
+    finally:
+        if srv is not None:
+            srv.stop()
+        subprocess.run(["umount", "-l", logs], capture_output=True)
