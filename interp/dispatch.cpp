@@ -17,6 +17,7 @@
 #include "common/log.h"
 #include "interp/error_page.h"
 #include "interp/extension_hint.h"
+#include "interp/fd_shortage.h"
 #include "interp/filter_exchange.h"
 #include "interp/module.h"
 #include "interp/offload_exchange.h"
@@ -908,6 +909,7 @@ private:
             return server_return_code(v.get());
         }
         failed_handler_ = h.module + "::" + h.callable;
+        bool fd_shortage = error_is_fd_shortage();
         const hosts::phase_route& from = ctx_.route->at(ctx_.phase);
         std::string hint = extension_refusal_hint(in, ctx_.reg, failed_handler_ + " (" + hosts::describe_in(*ctx_.route, from.from) + ")",
                                                   ctx_.reg != nullptr);
@@ -923,8 +925,9 @@ private:
         }
         log::write(log::level::error, "dispatch", in.name(),
                    std::string(conf::phase_directive(ctx_.phase)) + " " + h.module + "::" + h.callable +
-                       " failed for " + ctx_.uri + ":\n" + error_text_);
-        return 500;
+                       " failed for " + ctx_.uri + (fd_shortage ? " (out of file descriptors: 503)" : "") +
+                       ":\n" + error_text_);
+        return fd_shortage ? 503 : 500;
     }
 
     // SERVER_RETURN(code) or SERVER_RETURN((code, status)).

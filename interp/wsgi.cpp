@@ -12,6 +12,7 @@
 #include "interp/wsgi.h"
 #include "interp/watchdog.h"
 #include "interp/extension_hint.h"
+#include "interp/fd_shortage.h"
 
 #include <strings.h>
 
@@ -1060,8 +1061,9 @@ int run_wsgi(interpreter& in, request_ctx& ctx, const hosts::phase_route& pr, Py
     }
     PyObject* entry = resolve_app(in, ctx, pr);
     if (entry == nullptr) {
+        bool fd_shortage = error_is_fd_shortage();
         error_text = take_app_error(ws, in, ctx, pr, "cannot load the WSGI app");
-        return 500;
+        return fd_shortage ? 503 : 500;
     }
     py::ref app = py::ref::borrow(PyTuple_GET_ITEM(entry, 0));
     py::ref script = py::ref::borrow(PyTuple_GET_ITEM(entry, 1));
@@ -1101,9 +1103,10 @@ int run_wsgi(interpreter& in, request_ctx& ctx, const hosts::phase_route& pr, Py
     }
     env.reset();
     if (!result) {
+        bool fd_shortage = error_is_fd_shortage();
         error_text = take_app_error(ws, in, ctx, pr, "WSGI app failed");
         ctx.ex->discard_output();
-        return 500;
+        return fd_shortage ? 503 : 500;
     }
     bool ok = true;
     PyObject* r = result.get();

@@ -136,6 +136,49 @@ def test_descriptor_exhaustion_pauses_refuses_and_recovers(make_server, tmp_path
         srv.stop()
 
 
+EXHAUST = """
+import os
+
+def exhaust():
+    held = []
+    try:
+        while True:                       # until the kernel says EMFILE
+            held.append(os.open("/dev/null", os.O_RDONLY))
+    finally:
+        for fd in held:
+            os.close(fd)
+
+def handler(req):
+    exhaust()
+
+def application(environ, start_response):
+    exhaust()
+"""
+
+EXHAUST_SITES = """
+[[site]]
+server_name = "mp.test"
+document_root = "../x"
+handler = "x"
+
+[[site]]
+server_name = "wsgi.test"
+document_root = "../x"
+[[site.location]]
+path = "/"
+wsgi = "x:application"
+"""
+
+
+def test_a_handler_out_of_descriptors_answers_503_not_500(make_server):
+    srv = make_server({"sites.d/x.toml": EXHAUST_SITES, "x/x.py": EXHAUST})
+    # twice each: the descriptors came back and the same worker serves on
+    for host in ("mp.test", "wsgi.test", "mp.test", "wsgi.test"):
+        r = srv.get("/", host=host)
+        assert r.status == 503, (host, r.status, srv.log()[-2000:])
+    assert "out of file descriptors" in srv.log()
+
+
 def test_max_connections_is_a_cap(make_server):
     srv = make_server(tree(), server_extra='status = "/server-status"',
                       limits="[limits]\nmax_connections = 3\nread_timeout = 1\n")
