@@ -196,12 +196,29 @@ std::optional<std::string> read_log(reporter& rep, const toml::value& v, std::st
     return resolve_path(dir, *s);
 }
 
+// [server] status_allow: addresses and CIDR blocks, each checked where it is written.
+void read_status_allow(reporter& rep, const toml::value& v, std::vector<address_range>& out) {
+    if (!detail::get_string_list(rep, v, "status_allow")) {
+        return;
+    }
+    for (const auto& item : v.as_array()) {
+        address_range r;
+        std::string why = parse_address_range(item.as_string().str, r);
+        if (!why.empty()) {
+            rep.at(item, "status_allow: " + why);
+        } else {
+            out.push_back(std::move(r));
+        }
+    }
+}
+
 void read_server(reporter& rep, const toml::value& t, const std::string& dir,
                  server_settings& server) {
     detail::check_keys(rep, t,
                        {"listen", "sites", "workers", "pool_threads", "reload", "access_log",
                         "error_log", "shutdown_grace", "status", "trusted_proxies", "dev", "reuse_port",
-                        "access_log_format", "max_requests", "max_requests_jitter", "max_rss", "stall_timeout"},
+                        "access_log_format", "max_requests", "max_requests_jitter", "max_rss", "stall_timeout",
+                        "status_allow"},
                        "[server]");
     if (auto* v = find_key(t, "listen")) {
         read_listen(rep, *v, dir, server);
@@ -283,6 +300,9 @@ void read_server(reporter& rep, const toml::value& t, const std::string& dir,
         if (auto list = detail::get_string_list(rep, *v, "trusted_proxies")) {
             server.trusted_proxies = std::move(*list);
         }
+    }
+    if (auto* v = find_key(t, "status_allow")) {
+        read_status_allow(rep, *v, server.status_allow);
     }
     if (auto* v = find_key(t, "dev")) {
         if (auto b = detail::get_bool(rep, *v, "dev")) {

@@ -16,6 +16,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "conf/address_range.h"
+
 namespace subhttpd::conf {
 
 struct source_loc {
@@ -137,6 +139,7 @@ struct server_settings {
     std::chrono::milliseconds shutdown_grace{10000};
     std::optional<std::string> status;  // URL path of the status page
     std::vector<std::string> trusted_proxies = {"127.0.0.1"};
+    std::vector<address_range> status_allow;  // beside loopback, who may read the status page
     bool dev = false;
     bool reuse_port = false;  // SO_REUSEPORT: share a port another process has bound
     // Worker recycling and fault keys (see docs/faults.md).
