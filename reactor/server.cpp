@@ -29,6 +29,7 @@
 #include "reactor/http/connection.h"
 #include "reactor/http/exchange.h"
 #include "reactor/listeners.h"
+#include "reactor/metrics.h"
 #include "reactor/pool.h"
 #include "reactor/route_cache.h"
 #include "reactor/status_page.h"
@@ -74,6 +75,7 @@ struct server::impl {
     std::uint64_t recycle_after = 0;  // max_requests plus this worker's jitter (0: never)
     bool recycle_asked = false;
     std::size_t peak_connections = 0;
+    metrics::recorder meter;  // this worker's slot of the shared counters
 
     static void notify(const char* state) {
 #ifdef SUBHTTPD_HAVE_SYSTEMD
@@ -171,6 +173,7 @@ struct server::impl {
         }
         cfg = std::move(next);
         ++generation;
+        meter.on_config(*cfg);
         apply_limits(*cfg);
         run_imports(*cfg);
         return "";
@@ -206,6 +209,7 @@ struct server::impl {
         if (watcher) {
             watcher->watch(r.files, r.watch_dirs);
         }
+        meter.reloaded(err.empty());
         ++faults::self().reloads;  // the supervisor tells systemd when every worker is done
         notify("READY=1");
     }
@@ -220,9 +224,7 @@ struct server::impl {
     }
 
     void serve_status(http::http_exchange& ex) {
-        const std::string& ip = ex.peer().remote_ip;
-        bool loopback = ip.rfind("127.", 0) == 0 || ip == "::1";
-        if (!loopback) {
+        if (!conf::address_allowed(cfg->server.status_allow, ex.peer().remote_ip)) {
             send_error(ex, 403);
             return;
         }
@@ -254,16 +256,18 @@ struct server::impl {
         f.fd_exhausted = listeners.fd_exhausted();
         f.peak_connections = peak_connections;
         f.state_restored = pstate.restored();
+        meter.publish(published(), true);
+        f.all = meter.read();
         std::string_view t = ex.target();
-        std::string_view query = t.find('?') == std::string_view::npos ? "" : t.substr(t.find('?') + 1);
+        status_query q = parse_status_query(t.find('?') == std::string_view::npos ? "" : t.substr(t.find('?') + 1));
+        f.refresh = q.refresh;
         std::string_view accept = ex.field("Accept");
         status_format fmt = status_format::html;
         const char* type = "text/html; charset=utf-8";
-        if (query == "metrics" || query.rfind("metrics&", 0) == 0) {
+        if (q.metrics) {
             fmt = status_format::metrics;
             type = "text/plain; version=0.0.4; charset=utf-8";
-        } else if (query == "json" || query.rfind("json&", 0) == 0 ||
-                   accept.find("application/json") != std::string::npos) {
+        } else if (q.json || accept.find("application/json") != std::string::npos) {
             fmt = status_format::json;
             type = "application/json";
         }
@@ -272,11 +276,33 @@ struct server::impl {
         ex.finish(200, "OK", {{"Content-Type", type}, {"Cache-Control", "no-store"}});
     }
 
+    // What this worker publishes to the shared metrics (every tick).
+    metrics::worker_figures published() const {
+        metrics::worker_figures w;
+        w.requests = requests;
+        w.connections = front->total();
+        w.log_write_failures = log::write_failures();
+        w.fd_exhausted = listeners.fd_exhausted();
+        w.state_restored = pstate.restored();
+        w.in_flight = disp->in_flight();
+        w.connections_open = front->open();
+        w.pool_threads = cfg->server.pool_threads;
+        w.pool_busy = exec->busy();
+        w.pool_queued = exec->queued();
+        w.generation = generation;
+        w.started = started;
+        w.last_reload = last_reload;
+        w.last_reload_ok = last_reload_ok;
+        w.recycling = recycle_asked;
+        return w;
+    }
+
     void stop();
     void check_stopped();
 
     void access_line(const http::http_exchange& ex, int status, const std::string& interp, double t0,
-                     const std::string& user = "") {
+                     const std::string& user = "", std::uint16_t site = metrics::recorder::no_site) {
+        meter.finished(site, interp, status, ex.bytes_written(), mono_now() - t0);
         if (!log::access_enabled()) {
             return;
         }
@@ -301,6 +327,7 @@ struct server::impl {
         f.user_agent = header("User-Agent");
         f.interpreter = interp;
         f.micros = static_cast<std::int64_t>((mono_now() - t0) * 1e6);
+        f.site = meter.site_name(site);
         log::access(format_access_line(f, cfg->server.access_format));
     }
 
@@ -330,25 +357,27 @@ struct server::impl {
         for (const auto& pr : r->phases) {
             python = python || pr.set;
         }
+        std::uint16_t site = meter.site_id(*snap, r->site);
         if (!python) {
             int status = serve_default(*ex, *r, r->filename, r->path_info);
-            access_line(*ex, status, "", t0);
+            access_line(*ex, status, "", t0, "", site);
             return;
         }
         if (!interpreters_can_start(*r)) {
             send_error(*ex, 503, {{"Retry-After", "1"}});
-            access_line(*ex, 503, "", t0);
+            access_line(*ex, 503, "", t0, "", site);
             return;
         }
         http::http_exchange* raw = ex.get();
         note_current(*ex, *r);
         disp->start(std::move(snap), generation, std::move(r), std::move(ex),
-                    [this, raw](const interp::outcome& o) {
+                    [this, raw, site](const interp::outcome& o) {
                         double t0 = raw->started();
                         if (!raw->finished()) {
                             send_error(*raw, 500);
                         }
-                        access_line(*raw, o.status != 0 ? o.status : raw->status_sent(), o.interpreter, t0, o.user);
+                        access_line(*raw, o.status != 0 ? o.status : raw->status_sent(), o.interpreter, t0, o.user,
+                                    site);
                         pstate.restore_after(o.interpreter);
                         if (stopping) {
                             check_stopped();
@@ -392,6 +421,7 @@ struct server::impl {
         if (++ticks % 10 == 0) {
             slot.rss_bytes = faults::current_rss();
         }
+        meter.publish(published(), ticks % 10 == 1);
         if (recycle_asked || stopping) {
             return;
         }

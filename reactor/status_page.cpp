@@ -3,10 +3,7 @@
 #include "common/escape.h"
 
 #include <Python.h>
-#include <dirent.h>
 #include <event2/event.h>
-#include <sys/resource.h>
-#include <unistd.h>
 
 #include <cstdio>
 #include <ctime>
@@ -43,9 +40,22 @@ std::string label(const std::string& s) {
     return out;
 }
 
+std::string process_json(const metrics::process_view& p) {
+    using namespace metrics;
+    return "{\"worker\": " + (p.place < 0 ? std::string("\"supervisor\"") : std::to_string(p.place)) +
+           ", \"pid\": " + std::to_string(p.pid) + ", \"rss_bytes\": " + std::to_string(p.gauges[g_rss_bytes]) +
+           ", \"open_fds\": " + std::to_string(p.gauges[g_open_fds]) + ", \"cpu_seconds\": " +
+           num(static_cast<double>(p.counters[c_cpu_micros]) / 1e6) + ", \"started\": " +
+           std::to_string(p.gauges[g_started]) + ", \"requests\": " + std::to_string(p.counters[c_requests]) +
+           ", \"in_flight\": " + std::to_string(p.gauges[g_in_flight]) + ", \"connections_open\": " +
+           std::to_string(p.gauges[g_connections_open]) + ", \"config_generation\": " +
+           std::to_string(p.gauges[g_generation]) + "}";
+}
+
 std::string render_json(const server_figures& f) {
     std::string o = "{";
-    o += "\"uptime_seconds\": " + num(f.now - f.started);
+    o += "\"version\": \"" SUBHTTPD_VERSION "\"";
+    o += ", \"uptime_seconds\": " + num(f.now - f.started);
     o += ", \"started\": " + num(f.started);
     o += ", \"config_generation\": " + std::to_string(f.generation);
     o += ", \"sites\": " + std::to_string(f.sites);
@@ -68,6 +78,18 @@ std::string render_json(const server_figures& f) {
     for (std::size_t i = 0; i < f.listeners.size(); ++i) {
         o += (i ? ", " : "") + json_quote(f.listeners[i]);
     }
+    o += "], \"supervisor\": " + (f.all.shared ? process_json(f.all.supervisor) : std::string("null"));
+    o += ", \"workers\": [";
+    for (std::size_t i = 0; i < f.all.workers.size(); ++i) {
+        o += (i ? ", " : "") + process_json(f.all.workers[i]);
+    }
+    o += "], \"http\": [";
+    for (std::size_t i = 0; i < f.all.sites.size(); ++i) {
+        const auto& st = f.all.sites[i];
+        o += (i ? ", " : "") + std::string("{\"site\": ") + json_quote(st.name) + ", \"requests\": " +
+             std::to_string(st.count) + ", \"bytes\": " + std::to_string(st.bytes) + ", \"seconds\": " +
+             num(static_cast<double>(st.sum_micros) / 1e6) + "}";
+    }
     o += "], \"interpreters\": [";
     for (std::size_t i = 0; i < f.interpreters.size(); ++i) {
         const auto& in = f.interpreters[i];
@@ -82,118 +104,83 @@ std::string render_json(const server_figures& f) {
     return o;
 }
 
-// Prometheus' standard process metrics, read from /proc and getrusage.
-struct process_figures {
-    double cpu_seconds = 0;
-    double rss_bytes = 0;
-    double open_fds = 0;
-};
+std::string who(const server_figures& f, const std::string& place) {
+    return "worker=\"" + place + "\",pid=\"" + std::to_string(f.pid) + "\"";
+}
 
-process_figures read_process() {
-    process_figures p;
-    rusage ru{};
-    if (getrusage(RUSAGE_SELF, &ru) == 0) {
-        p.cpu_seconds = static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
-                        static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-    }
-    if (FILE* f = std::fopen("/proc/self/statm", "re")) {
-        long size = 0, resident = 0;
-        if (std::fscanf(f, "%ld %ld", &size, &resident) == 2) {
-            p.rss_bytes = static_cast<double>(resident) * static_cast<double>(sysconf(_SC_PAGESIZE));
+std::string own_place(const server_figures& f) {
+    for (const auto& w : f.all.workers) {
+        if (w.pid == f.pid) {
+            return std::to_string(w.place);
         }
-        std::fclose(f);
     }
-    if (DIR* d = opendir("/proc/self/fd")) {
-        while (dirent* e = readdir(d)) {
-            p.open_fds += e->d_name[0] != '.' ? 1 : 0;
-        }
-        closedir(d);
-        p.open_fds -= 1;  // the one opendir holds
-    }
-    return p;
+    return "0";
 }
 
 std::string render_metrics(const server_figures& f) {
     std::string o;
-    auto metric = [&](const char* name, const char* type, const char* help, const std::string& value) {
-        o += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n" + name + " " +
-             value + "\n";
-    };
     std::string py = Py_GetVersion();
     o += "# HELP subhttpd_build_info The versions of subhttpd, the embedded Python and libevent.\n"
          "# TYPE subhttpd_build_info gauge\n"
          "subhttpd_build_info{version=\"" SUBHTTPD_VERSION "\",python=\"" + py.substr(0, py.find(' ')) +
          "\",libevent=\"" + event_get_version() + "\"} 1\n";
-    process_figures p = read_process();
-    metric("process_cpu_seconds_total", "counter", "User and system CPU time spent in seconds.", num(p.cpu_seconds));
-    metric("process_resident_memory_bytes", "gauge", "Resident memory size in bytes.", num(p.rss_bytes));
-    metric("process_open_fds", "gauge", "Number of open file descriptors.", num(p.open_fds));
-    metric("process_start_time_seconds", "gauge", "Start time of the process since the Unix epoch in seconds.",
-           num(f.started));
-    metric("subhttpd_uptime_seconds", "gauge", "Seconds since the server started.", num(f.now - f.started));
-    metric("subhttpd_config_generation", "gauge", "Configuration generation in force.",
-           std::to_string(f.generation));
-    metric("subhttpd_requests_total", "counter", "Requests received.", std::to_string(f.requests));
-    metric("subhttpd_requests_in_flight", "gauge", "Python requests not answered yet.", std::to_string(f.in_flight));
-    metric("subhttpd_connections_open", "gauge", "Open client connections.", std::to_string(f.open_connections));
-    metric("subhttpd_connections_total", "counter", "Client connections seen.", std::to_string(f.total_connections));
-    metric("subhttpd_pool_busy", "gauge", "Worker threads running a job.", std::to_string(f.pool_busy));
-    metric("subhttpd_pool_queued", "gauge", "Jobs waiting for a worker.", std::to_string(f.pool_queued));
-    metric("subhttpd_last_reload_success", "gauge", "1 if the last reload applied.", f.last_reload_ok ? "1" : "0");
-    metric("subhttpd_last_reload_timestamp_seconds", "gauge", "Unix time of the last reload.", num(f.last_reload));
-    metric("subhttpd_worker_rss_bytes", "gauge", "Resident memory of this worker.", std::to_string(f.rss_bytes));
-    metric("subhttpd_log_write_failures_total", "counter", "Log writes that failed (full disk, ...).",
-           std::to_string(f.log_write_failures));
-    metric("subhttpd_accept_fd_exhausted_total", "counter", "Accepts that found no free descriptor.",
-           std::to_string(f.fd_exhausted));
-    metric("subhttpd_process_state_restored_total", "counter", "Requests after which cwd/umask were restored.",
-           std::to_string(f.state_restored));
-    o += "# HELP subhttpd_interpreter_requests_total Requests run per interpreter.\n"
-         "# TYPE subhttpd_interpreter_requests_total counter\n";
+    double start = f.all.shared ? static_cast<double>(f.all.supervisor.gauges[metrics::g_started]) : f.started;
+    o += "# HELP subhttpd_uptime_seconds Seconds since the server started.\n"
+         "# TYPE subhttpd_uptime_seconds gauge\nsubhttpd_uptime_seconds " + num(f.now - start) + "\n";
+    o += metrics::render_prometheus(f.all);
+    // Interpreters live in each worker process: these are the answering worker's.
+    const std::string me = who(f, own_place(f));
+    auto per_interp = [&](const char* name, const char* type, const char* help, auto value) {
+        o += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n";
+        for (const auto& in : f.interpreters) {
+            if (!in.retired) {
+                o += std::string(name) + "{" + me + ",interpreter=\"" + label(in.name) + "\"} " + value(in) + "\n";
+            }
+        }
+    };
+    per_interp("subhttpd_interpreter_requests_total", "counter", "Requests run per interpreter, in the answering worker.",
+               [](const interp::interp_info& in) { return std::to_string(in.requests); });
+    per_interp("subhttpd_interpreter_errors_total", "counter", "Handler errors per interpreter, in the answering worker.",
+               [](const interp::interp_info& in) { return std::to_string(in.errors); });
+    per_interp("subhttpd_interpreter_modules", "gauge", "Handler modules loaded per interpreter, in the answering worker.",
+               [](const interp::interp_info& in) { return std::to_string(in.modules); });
     std::size_t retired = 0;
     for (const auto& in : f.interpreters) {
         retired += in.retired ? 1 : 0;
     }
-    metric("subhttpd_interpreters_retired", "gauge",
-           "Interpreters replaced by autoreload = \"app\" and parked.", std::to_string(retired));
-    for (const auto& in : f.interpreters) {
-        if (in.retired) {
-            continue;
-        }
-        o += "subhttpd_interpreter_requests_total{interpreter=\"" + label(in.name) + "\"} " +
-             std::to_string(in.requests) + "\n";
-    }
-    o += "# HELP subhttpd_interpreter_errors_total Handler errors per interpreter.\n"
-         "# TYPE subhttpd_interpreter_errors_total counter\n";
-    for (const auto& in : f.interpreters) {
-        if (in.retired) {
-            continue;
-        }
-        o += "subhttpd_interpreter_errors_total{interpreter=\"" + label(in.name) + "\"} " +
-             std::to_string(in.errors) + "\n";
-    }
-    o += "# HELP subhttpd_interpreter_modules Handler modules loaded per interpreter.\n"
-         "# TYPE subhttpd_interpreter_modules gauge\n";
-    for (const auto& in : f.interpreters) {
-        if (in.retired) {
-            continue;
-        }
-        o += "subhttpd_interpreter_modules{interpreter=\"" + label(in.name) + "\"} " + std::to_string(in.modules) +
-             "\n";
-    }
+    o += "# HELP subhttpd_interpreters_retired Interpreters replaced by autoreload = \"app\" and parked, in the "
+         "answering worker.\n# TYPE subhttpd_interpreters_retired gauge\nsubhttpd_interpreters_retired{" + me + "} " +
+         std::to_string(retired) + "\n";
     return o;
+}
+
+std::string mb(std::uint64_t bytes) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.1f MB", static_cast<double>(bytes) / 1048576.0);
+    return buf;
 }
 
 std::string render_html(const server_figures& f) {
     std::string o =
-        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>subhttpd status</title>\n"
+        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">" +
+        (f.refresh > 0 ? "<meta http-equiv=\"refresh\" content=\"" + std::to_string(f.refresh) + "\">" : std::string()) +
+        "<title>subhttpd status</title>\n"
         "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
         "td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}th{background:#eee}"
         ".bad{color:#b00}</style></head><body>\n<h1>subhttpd status</h1>\n<table id=\"server\">\n";
     auto row = [&](const std::string& k, const std::string& v) {
         o += "<tr><th>" + html_escape(k) + "</th><td>" + html_escape(v) + "</td></tr>\n";
     };
-    row("uptime", num(f.now - f.started) + " s");
+    double start = f.all.shared ? static_cast<double>(f.all.supervisor.gauges[metrics::g_started]) : f.started;
+    row("version", SUBHTTPD_VERSION);
+    row("uptime", num(f.now - start) + " s");
+    if (f.all.shared) {
+        row("supervisor", "pid " + std::to_string(f.all.supervisor.pid) + ", RSS " +
+                              mb(f.all.supervisor.gauges[metrics::g_rss_bytes]) + ", " +
+                              std::to_string(f.all.workers.size()) + " worker(s), " + std::to_string(f.all.restarts) +
+                              " restarted, " + std::to_string(f.all.recycles) + " recycled, " +
+                              std::to_string(f.all.stalls) + " stalled");
+    }
     row("started", when(f.started));
     row("config generation", std::to_string(f.generation));
     row("sites", std::to_string(f.sites));
@@ -219,6 +206,38 @@ std::string render_html(const server_figures& f) {
                                                (f.last_reload_ok ? "applied" : "FAILED") + ")"
                                          : "never");
     o += "</table>\n";
+    o += f.refresh > 0 ? "<p id=\"refresh\">This page refreshes every " + std::to_string(f.refresh) +
+                             " s. <a href=\"?refresh=0\">Stop refreshing</a></p>\n"
+                       : std::string("<p id=\"refresh\">Not refreshing. <a href=\"?refresh=5\">Refresh every 5 s</a></p>\n");
+    o += "<h2>processes</h2>\n<table id=\"workers\">\n<tr><th>worker</th><th>pid</th><th>RSS</th><th>uptime</th>"
+         "<th>requests</th><th>in flight</th><th>connections</th><th>config generation</th></tr>\n";
+    auto process_row = [&](const metrics::process_view& p) {
+        using namespace metrics;
+        o += "<tr><td>" + (p.place < 0 ? std::string("supervisor") : std::to_string(p.place)) + "</td><td>" +
+             std::to_string(p.pid) + (p.pid == f.pid ? " (answered)" : "") + "</td><td>" + mb(p.gauges[g_rss_bytes]) +
+             "</td><td>" + num(f.now - static_cast<double>(p.gauges[g_started])) + " s</td><td>" +
+             (p.place < 0 ? std::string() : std::to_string(p.counters[c_requests])) + "</td><td>" +
+             (p.place < 0 ? std::string() : std::to_string(p.gauges[g_in_flight])) + "</td><td>" +
+             (p.place < 0 ? std::string() : std::to_string(p.gauges[g_connections_open])) + "</td><td>" +
+             (p.place < 0 ? std::string() : std::to_string(p.gauges[g_generation])) + "</td></tr>\n";
+    };
+    if (f.all.shared) {
+        process_row(f.all.supervisor);
+    }
+    for (const auto& p : f.all.workers) {
+        process_row(p);
+    }
+    o += "</table>\n<h2>sites</h2>\n<table id=\"sites\">\n<tr><th>site</th><th>requests</th><th>bytes sent</th>"
+         "<th>mean time</th></tr>\n";
+    for (const auto& st : f.all.sites) {
+        if (st.count == 0) {
+            continue;
+        }
+        o += "<tr><td>" + html_escape(st.name.empty() ? "(none)" : st.name) + "</td><td>" + std::to_string(st.count) +
+             "</td><td>" + std::to_string(st.bytes) + "</td><td>" +
+             num(static_cast<double>(st.sum_micros) / 1e3 / static_cast<double>(st.count)) + " ms</td></tr>\n";
+    }
+    o += "</table>\n";
     if (!f.last_reload_error.empty()) {
         o += "<h2 class=\"bad\">last reload error</h2>\n<pre id=\"reload-error\">" + html_escape(f.last_reload_error) +
              "</pre>\n";
@@ -238,6 +257,32 @@ std::string render_html(const server_figures& f) {
 }
 
 }  // namespace
+
+status_query parse_status_query(std::string_view query) {
+    status_query q;
+    while (!query.empty()) {
+        std::size_t amp = query.find('&');
+        std::string_view part = query.substr(0, amp);
+        query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+        if (part == "json") {
+            q.json = true;
+        } else if (part == "metrics") {
+            q.metrics = true;
+        } else if (part.rfind("refresh=", 0) == 0) {
+            std::string_view n = part.substr(8);
+            unsigned v = 0;
+            bool ok = !n.empty() && n.size() <= 5;
+            for (char c : n) {
+                ok = ok && c >= '0' && c <= '9';
+                v = v * 10 + static_cast<unsigned>(c - '0');
+            }
+            if (ok) {
+                q.refresh = v;
+            }
+        }
+    }
+    return q;
+}
 
 std::string render_status(const server_figures& f, status_format fmt) {
     switch (fmt) {

@@ -1,12 +1,16 @@
 #pragma once
-// status_page: [server].status for loopback clients — HTML for people, JSON
+// status_page: [server].status for loopback clients and status_allow — HTML for
+// people (refreshing itself every `refresh` seconds, ?refresh=0 stops it), JSON
 // (?json or Accept: application/json) and Prometheus text (?metrics). Pure
-// formatting of figures the server hands in. Loop thread.
+// formatting of figures the server hands in: this worker's, and every
+// process's from the shared metrics (reactor/metrics.h). Loop thread.
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "interp/registry.h"
+#include "reactor/metrics.h"
 
 namespace subhttpd::reactor {
 
@@ -39,7 +43,18 @@ struct server_figures {
     std::uint64_t fd_exhausted = 0;   // accepts refused for lack of descriptors
     std::size_t peak_connections = 0;
     std::uint64_t state_restored = 0; // requests after which cwd/umask were put back
+    // every process of the server, and how the HTML page refreshes
+    metrics::view all;
+    unsigned refresh = 5;             // seconds; 0: never
 };
+
+// The status page's query: "json", "metrics", "refresh=N", joined by '&'.
+struct status_query {
+    bool json = false;
+    bool metrics = false;
+    unsigned refresh = 5;
+};
+status_query parse_status_query(std::string_view query);
 
 enum class status_format { html, json, metrics };
 

@@ -19,6 +19,7 @@
 #include "conf/config.h"
 #include "reactor/faults.h"
 #include "reactor/listeners.h"
+#include "reactor/metrics.h"
 
 #ifdef SUBHTTPD_HAVE_SYSTEMD
 #include <systemd/sd-daemon.h>
@@ -257,6 +258,9 @@ int run_workers(server_options opts, unsigned workers) {
         log::write(log::level::crit, "workers", "", "cannot map the workers' shared memory");
         return 1;
     }
+    if (!metrics::map_shared(slot_count)) {
+        log::write(log::level::warn, "workers", "", "cannot map the shared metrics: each worker reports only itself");
+    }
     std::vector<child> children;
     std::vector<place> places(workers);
     auto free_slot = [&]() -> faults::worker_slot* {
@@ -276,6 +280,7 @@ int run_workers(server_options opts, unsigned workers) {
         if (slot == nullptr) {
             return nullptr;
         }
+        metrics::assign(static_cast<std::size_t>(slot - slots), pos);
         pid_t pid = spawn(opts, pos, slot);
         if (pid < 0) {
             log::writef(log::level::error, "workers", "cannot fork a worker: %s", std::strerror(errno));
@@ -327,6 +332,7 @@ int run_workers(server_options opts, unsigned workers) {
     for (;;) {
         timespec wait{0, 50 * 1000 * 1000};
         int sig = sigtimedwait(&set, nullptr, &wait);
+        metrics::supervisor_tick();
         if (sig == SIGHUP || sig == SIGUSR1) {
             if (sig == SIGUSR1) {
                 log::reopen();
@@ -398,6 +404,10 @@ int run_workers(server_options opts, unsigned workers) {
             bool beat = c.slot->beat_ms.load() != 0;
             ever_served = ever_served || beat;
             faults::reset(*c.slot);
+            metrics::worker_ended(static_cast<std::size_t>(c.slot - slots),
+                                  stopping ? metrics::ending::stopped
+                                  : c.abort_at != 0 ? metrics::ending::stalled
+                                  : c.retiring ? metrics::ending::recycled : metrics::ending::crashed);
             children.erase(it);
             bool clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
             if (stopping || (c.retiring && clean)) {

@@ -5,6 +5,7 @@ SIGTERM with cleanups and atexit, SIGUSR1, systemd notify, the status page."""
 import http.client
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -245,8 +246,9 @@ def test_status_page_json_and_metrics(make_server):
     assert data["requests"] >= 2 and data["uptime_seconds"] >= 0
     assert srv.get("/server-status", headers={"Accept": "application/json"}).json()["sites"] == 1
     metrics = srv.get("/server-status?metrics").text
-    assert 'subhttpd_interpreter_requests_total{interpreter="r.test"} 1' in metrics
-    assert "subhttpd_config_generation 2" in metrics
+    assert re.search(r'^subhttpd_interpreter_requests_total\{worker="0",pid="\d+",interpreter="r.test"\} 1$',
+                     metrics, re.M), metrics
+    assert re.search(r'^subhttpd_config_generation\{worker="0",pid="\d+"\} 2$', metrics, re.M), metrics
     # a failed reload shows its error
     with open(os.path.join(srv.root, "sites.d", "r.toml"), "a") as f:
         f.write("\nnope = 1\n")
