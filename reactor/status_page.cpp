@@ -184,7 +184,9 @@ std::string render_html(const server_figures& f) {
     row("started", when(f.started));
     row("config generation", std::to_string(f.generation));
     row("sites", std::to_string(f.sites));
-    row("requests", std::to_string(f.requests));
+    row("requests", f.all.shared ? std::to_string(f.all.totals[metrics::c_requests]) + " by every worker, " +
+                                       std::to_string(f.requests) + " by this one"
+                                 : std::to_string(f.requests));
     row("in flight", std::to_string(f.in_flight));
     row("connections", std::to_string(f.open_connections) + " open, " + std::to_string(f.total_connections) + " seen");
     row("worker pool", std::to_string(f.pool_busy) + " busy of " + std::to_string(f.pool_threads) + ", " +
