@@ -89,6 +89,25 @@ region* map_region(std::size_t slots, bool shared) {
     return r;
 }
 
+// The "_other_" site and series cells: the last of each, named on first use.
+// Cells are handed out only while one remains for them, so they are never a real one.
+std::uint16_t overflow_site(slot& s) {
+    if (s.sites_used.load(std::memory_order_relaxed) < max_sites) {
+        copy_name(s.sites[max_sites - 1].name, overflow_name);
+        s.sites_used.store(max_sites, std::memory_order_release);
+    }
+    return max_sites - 1;
+}
+
+std::uint16_t overflow_series(slot& s) {
+    if (s.series_used.load(std::memory_order_relaxed) < max_series) {
+        s.series[max_series - 1].site.store(overflow_site(s), std::memory_order_relaxed);
+        copy_name(s.series[max_series - 1].interpreter, overflow_name);
+        s.series_used.store(max_series, std::memory_order_release);
+    }
+    return max_series - 1;
+}
+
 void zero(slot& s) { std::memset(static_cast<void*>(&s), 0, sizeof s); }
 
 double unix_now() {
@@ -115,6 +134,9 @@ struct totals {
 };
 
 void read_slot(slot& s, totals& t) {
+    // Series first: a series is published after its site, so every series
+    // counted here finds its site's name below.
+    std::uint32_t n_series = std::min<std::uint32_t>(s.series_used.load(std::memory_order_acquire), max_series);
     std::uint32_t n_sites = std::min<std::uint32_t>(s.sites_used.load(std::memory_order_acquire), max_sites);
     std::vector<std::string> names(n_sites);
     for (std::uint32_t i = 0; i < n_sites; ++i) {
@@ -129,7 +151,6 @@ void read_slot(slot& s, totals& t) {
         v.sum_micros += get(c.sum_micros);
         v.bytes += get(c.bytes);
     }
-    std::uint32_t n_series = std::min<std::uint32_t>(s.series_used.load(std::memory_order_acquire), max_series);
     for (std::uint32_t i = 0; i < n_series; ++i) {
         series_cell& c = s.series[i];
         std::uint32_t site = c.site.load(std::memory_order_relaxed);
@@ -222,8 +243,8 @@ std::uint32_t retired_site(slot& r, const char* name) {
             return i;
         }
     }
-    if (n >= max_sites) {
-        return max_sites - 1;  // full: with the last cell
+    if (n + 1 >= max_sites) {
+        return overflow_site(r);
     }
     copy_name(r.sites[n].name, std::string_view(name, strnlen(name, name_bytes)));
     r.sites_used.store(n + 1, std::memory_order_release);
@@ -258,8 +279,8 @@ void fold(slot& from, slot& into) {
             }
         }
         if (j == used) {
-            if (used >= max_series) {
-                j = max_series - 1;
+            if (used + 1 >= max_series) {
+                j = overflow_series(into);
             } else {
                 into.series[j].site.store(to_site);
                 copy_name(into.series[j].interpreter, std::string_view(f.interpreter, strnlen(f.interpreter, name_bytes)));
@@ -405,12 +426,7 @@ std::uint16_t recorder::cell_for_site(std::string_view name) {
     std::uint32_t used = slot_->sites_used.load(std::memory_order_relaxed);
     std::uint16_t cell;
     if (used + 1 >= max_sites) {
-        cell = max_sites - 1;  // overflow cell, named once
-        if (used < max_sites) {
-            copy_name(slot_->sites[cell].name, overflow_name);
-            slot_->sites_used.store(max_sites, std::memory_order_release);
-        }
-        return cell;  // not remembered: a later reload may name it again
+        return overflow_site(*slot_);  // not remembered: asked again at the next reload only
     }
     cell = static_cast<std::uint16_t>(used);
     copy_name(slot_->sites[cell].name, name);
@@ -460,16 +476,7 @@ std::uint16_t recorder::cell_for_series(std::uint16_t site, std::string_view int
     } else {
         std::uint32_t used = slot_->series_used.load(std::memory_order_relaxed);
         if (used + 1 >= max_series) {
-            cell = max_series - 1;
-            if (used < max_series) {
-                slot_->series[cell].site.store(max_sites - 1);
-                copy_name(slot_->sites[max_sites - 1].name, overflow_name);
-                if (slot_->sites_used.load() < max_sites) {
-                    slot_->sites_used.store(max_sites, std::memory_order_release);
-                }
-                copy_name(slot_->series[cell].interpreter, overflow_name);
-                slot_->series_used.store(max_series, std::memory_order_release);
-            }
+            cell = overflow_series(*slot_);
         } else {
             cell = static_cast<std::uint16_t>(used);
             slot_->series[cell].site.store(site);

@@ -332,7 +332,6 @@ int run_workers(server_options opts, unsigned workers) {
     for (;;) {
         timespec wait{0, 50 * 1000 * 1000};
         int sig = sigtimedwait(&set, nullptr, &wait);
-        metrics::supervisor_tick();
         if (sig == SIGHUP || sig == SIGUSR1) {
             if (sig == SIGUSR1) {
                 log::reopen();
@@ -383,6 +382,7 @@ int run_workers(server_options opts, unsigned workers) {
                 }
             }
         }
+        metrics::supervisor_tick();  // after the signals: forwarding them comes first
         // Reap every child that ended.
         for (;;) {
             int status = 0;
