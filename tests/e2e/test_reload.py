@@ -205,6 +205,8 @@ def test_sigusr1_reopens_logs(make_server, tmp_path):
     os.rename(log, log + ".1")
     srv.signal(signal.SIGUSR1)
     assert srv.wait_for(lambda: os.path.exists(log))
+    # the supervisor reopens first, then forwards the signal: wait for the worker too
+    assert srv.wait_for(lambda: srv.log().count("reopened the log files") >= 2), srv.log()[-2000:]
     srv.get("/second", host="r.test")
     assert srv.wait_for(lambda: "/second" in open(log).read())
     assert "/second" not in open(log + ".1").read()
