@@ -233,7 +233,7 @@ public:
                 nested.sync_tables();
                 nested.start_streaming_exported();
             } else if (code == code_declined) {
-                sh_.fallback(ex, now, nested.ctx_.filename, nested.ctx_.path_info);
+                sh_.fallback(*nested.ctx_.ex, now, nested.ctx_.filename, nested.ctx_.path_info);
             } else {
                 nested.respond_error(ex, is_http_status(code) ? code : 500);
             }
@@ -303,6 +303,13 @@ public:
         enter_existing(*in);
         const char* directive = f.is_input ? "PythonInputFilter" : "PythonOutputFilter";
         bool ok = false;
+        if (!ctx_.py_req) {
+            // a static answer: no phase made a req, so filter.req is made here
+            ctx_.main_name = in->name();
+            if (request_in(*in) == nullptr) {
+                PyErr_Clear();
+            }
+        }
         if (PyObject* fn = resolve(*in, f.dir, f.entry)) {
             py::ref bytes = py::ref::steal(PyBytes_FromStringAndSize(data.data(), static_cast<Py_ssize_t>(data.size())));
             PyObject* req = ctx_.py_req && ctx_.py_req_interp == in ? ctx_.py_req.get() : Py_None;
@@ -1259,8 +1266,8 @@ private:
     }
 
     int fallback(const hosts::route& r) {
-        rs_->leave_scope();  // static files need no Python
-        return sh_.fallback(*ex_, r, rs_->ctx().filename, rs_->ctx().path_info);
+        rs_->leave_scope();  // static files need no Python (output filters enter their own)
+        return sh_.fallback(*rs_->ctx().ex, r, rs_->ctx().filename, rs_->ctx().path_info);
     }
 
     // The content phase ended with `code`.
