@@ -22,6 +22,7 @@
 #include "interp/module.h"
 #include "interp/offload_exchange.h"
 #include "interp/py_util.h"
+#include "interp/redirect_link.h"
 #include "interp/watchdog.h"
 #include "interp/wsgi.h"
 
@@ -207,11 +208,13 @@ public:
         hosts::request_line line{ex.host(), ex.method(), target};
         const hosts::route r = hosts::resolve(*ctx_.cfg, line);
         int code = code_ok;
+        std::optional<request_view> next_view;
         {
             run_state nested(sh_, *ctx_.cfg, ctx_.generation, r, ex, ts_);
             nested.depth_ = depth_ + 1;
             nested.prev_req_ = ctx_.py_req;
             nested.prev_in_ = ctx_.py_req_interp;
+            nested.prev_ctx_ = &ctx_;
             nested.ctx_.status = 200;
             const bool python = std::any_of(r.phases.begin(), r.phases.end(), [](const auto& pr) { return pr.set; });
             if (python) {
@@ -241,7 +244,14 @@ public:
                 ctx_.cleanups.push_back(std::move(e));
             }
             nested.ctx_.cleanups.clear();
+            if (nested.ctx_.py_req && ctx_.py_req && nested.ctx_.py_req_interp != ctx_.py_req_interp) {
+                nested.sync_tables();
+                next_view = view_of(nested.ctx_, ex, nested.ctx_.py_req_interp->name());
+            }
         }  // the nested scope ends: back in the caller's interpreter
+        if (next_view) {
+            link_snapshot(ctx_.py_req.get(), "next", *next_view);  // it ran in another interpreter
+        }
         return true;
     }
 
@@ -777,11 +787,13 @@ private:
         ctx_.py_req = py::ref::steal(new_request(in.module(), &ctx_));
         ctx_.py_req_interp = &in;
         if (ctx_.py_req && prev_req_ && prev_in_ == &in) {
-            // req.prev / req.next link only within one interpreter
+            // req.prev / req.next link the objects themselves within one interpreter
             if (PyObject_SetAttrString(ctx_.py_req.get(), "prev", prev_req_.get()) < 0 ||
                 PyObject_SetAttrString(prev_req_.get(), "next", ctx_.py_req.get()) < 0) {
                 PyErr_Clear();
             }
+        } else if (ctx_.py_req && prev_ctx_ != nullptr && prev_in_ != nullptr) {
+            link_snapshot(ctx_.py_req.get(), "prev", view_of(*prev_ctx_, *ctx_.ex, prev_in_->name()));
         }
         return ctx_.py_req.get();
     }
@@ -998,6 +1010,7 @@ private:
     int depth_ = 0;                         // internal redirects above this one
     py::ref prev_req_;                      // internal redirect: the caller's req
     interpreter* prev_in_ = nullptr;
+    const request_ctx* prev_ctx_ = nullptr;  // the caller's, for a snapshot in another interpreter
     std::optional<scope> scope_;
     interpreter* last_in_ = nullptr;
     std::string error_text_;
