@@ -42,6 +42,7 @@ constexpr int code_ok = 0;
 constexpr int code_declined = -1;
 constexpr int code_done = -2;
 constexpr int code_suspend = -1000;  // internal: the content handler awaits offload
+constexpr int code_skip = -1001;     // internal: a handler_module entry whose function is missing
 constexpr int max_redirects = 10;
 
 thread_local thread_states pool_states;  // a pool thread's own thread states
@@ -388,7 +389,12 @@ public:
             if (h == nullptr) {
                 break;
             }
-            code = call_handler(*h, dir, req, false);
+            int c = call_handler(*h, dir, req, false);
+            if (c == code_skip) {
+                code = i == 0 ? code_declined : code;  // as mod_python: DECLINED only in place of the first
+                continue;
+            }
+            code = c;
             if (!continues(p, code)) {
                 break;
             }
@@ -449,6 +455,14 @@ public:
         interpreter& in = *last_in_;
         note_running(h, dir);
         PyObject* fn = resolve(in, dir, h);
+        if (fn == Py_None) {  // cached by a handler_module entry: the function is missing
+            if (h.silent) {
+                return code_skip;
+            }
+            PyErr_Format(PyExc_AttributeError, "module '%s' has no attribute '%s'", h.module.c_str(),
+                         h.callable.c_str());
+            fn = nullptr;
+        }
         py::ref result;
         if (fn != nullptr) {
             coro_dir = dir;
@@ -833,6 +847,10 @@ private:
         py::ref got = py::ref::steal(PyObject_CallMethod(in.runtime(), "_resolve_with_files", "ssss",
                                                          h.module.c_str(), module_dir.c_str(), h.callable.c_str(),
                                                          autoreload ? "1" : ""));
+        if (!got && h.silent && PyErr_ExceptionMatches(PyExc_AttributeError)) {
+            PyErr_Clear();
+            got = py::ref::steal(missing_function(in, module_dir, h, autoreload));
+        }
         if (!got || !PyTuple_Check(got.get()) || PyTuple_GET_SIZE(got.get()) != 2) {
             if (got) {
                 PyErr_SetString(PyExc_TypeError, "_resolve_with_files must return (callable, files)");
@@ -862,6 +880,19 @@ private:
             }
         }
         return slot.callable.get();
+    }
+
+    // handler_module: the module lacks this phase's function. (None, its files),
+    // cached like a callable, so the module is not searched again until it changes.
+    static PyObject* missing_function(interpreter& in, const std::string& module_dir, const hosts::handler_entry& h,
+                                      bool autoreload) {
+        py::ref got = py::ref::steal(PyObject_CallMethod(in.runtime(), "_resolve_with_files", "ssss",
+                                                         h.module.c_str(), module_dir.c_str(), "__name__",
+                                                         autoreload ? "1" : ""));
+        if (!got || !PyTuple_Check(got.get()) || PyTuple_GET_SIZE(got.get()) != 2) {
+            return got.release();
+        }
+        return PyTuple_Pack(2, Py_None, PyTuple_GET_ITEM(got.get(), 1));
     }
 
     // Autoreload without a window: one stat per module file per request.
@@ -1260,7 +1291,12 @@ private:
             if (h == nullptr) {
                 return code;
             }
-            code = rs_->call_handler(*h, dir, req, may_suspend);
+            int c = rs_->call_handler(*h, dir, req, may_suspend);
+            if (c == code_skip) {
+                code = handler_idx_ == 0 ? code_declined : code;
+                continue;
+            }
+            code = c;
             if (code == code_suspend || !run_state::continues(conf::phase::content, code)) {
                 return code;
             }
