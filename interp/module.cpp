@@ -352,12 +352,12 @@ PyObject* get_table(PyObject* o, void* closure) {
         }
         request_ctx& c = *self->ctx;
         header_list merged;
-        if (id == table_id::headers_in) {
+        if (id == table_id::headers_in && !c.headers_in_carried) {
             merged = merge_repeated(c.ex->request_headers());
         }
         const header_list* src = nullptr;
         switch (id) {
-            case table_id::headers_in: src = &merged; break;
+            case table_id::headers_in: src = c.headers_in_carried ? &c.headers_in : &merged; break;
             case table_id::headers_out: src = &c.headers_out; break;
             case table_id::err_headers_out: src = &c.err_headers_out; break;
             case table_id::notes: src = &c.notes; break;
@@ -1294,6 +1294,13 @@ void export_tables(PyObject* req, request_ctx* ctx) {
     }
     take_content_type(*ctx);
     ctx->tables_exported = true;
+    if (self->headers_in != nullptr) {  // a handler may have changed it: later phases see its version
+        if (read_table(tp, self->headers_in, ctx->headers_in)) {
+            ctx->headers_in_carried = true;
+        } else {
+            log::write(log::level::error, "interp", ctx->main_name, "bad table: " + py::take_error_text());
+        }
+    }
 }
 
 void detach_request(PyObject* req, request_ctx* ctx) {

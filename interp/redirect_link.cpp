@@ -86,7 +86,7 @@ request_view view_of(const request_ctx& c, const exchange& ex, const std::string
     v.content_type = c.content_type;
     v.user = c.user;
     v.status = c.status;
-    v.headers_in = ex.request_headers();
+    v.headers_in = c.headers_in_carried ? c.headers_in : ex.request_headers();
     v.headers_out = c.headers_out;
     v.err_headers_out = c.err_headers_out;
     v.notes = c.notes;

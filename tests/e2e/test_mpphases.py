@@ -529,3 +529,43 @@ def test_outputfilter(up):
 
 def test_req_register_output_filter(up):
     assert vhost_get(up, "test_req_register_output_filter") == "TEST OK"
+
+
+# ---------------------------------------------------------------- headers_in across interpreters
+
+HIN_SITE = """
+[[site]]
+server_name = "hin.test"
+document_root = "../htdocs"
+python_path = ["../lib"]
+interp_per_directive = true
+fixup_handler = "hin::fixup"
+
+[[site.directory]]
+path = "d"
+handler = "hin::show"
+"""
+
+HIN = """
+from mod_python import apache
+
+def fixup(req):
+    req.headers_in["X-Added"] = "by fixup"
+    del req.headers_in["X-Drop"]
+    req.notes["fixup_interp"] = req.interpreter
+    return apache.OK
+
+def show(req):
+    req.content_type = "text/plain"
+    req.write("%s|%s|%s|%s|%s" % (req.notes["fixup_interp"] != req.interpreter, req.headers_in.get("X-Added"),
+                                  req.headers_in.get("X-Drop"), req.headers_in.get("X-Keep"),
+                                  req.headers_in.get("Host")))
+    return apache.OK
+"""
+
+
+def test_headers_in_changed_in_one_interpreter_reach_the_next(make_server):
+    srv = make_server({"sites.d/hin.toml": HIN_SITE, "lib/hin.py": HIN, "htdocs/d": None})
+    r = srv.request("GET", "/d/x", host="hin.test", headers={"X-Drop": "gone", "X-Keep": "kept"})
+    assert r.status == 200, (r, srv.log()[-2000:])
+    assert r.text == "True|by fixup|None|kept|hin.test"
