@@ -984,6 +984,10 @@ PyObject* req_add_handler(PyObject* o, PyObject* const* args, Py_ssize_t nargs) 
         }
         return nullptr;
     }
+    if (spec.find_first_not_of(" \t") == std::string::npos) {
+        PyErr_SetString(PyExc_ValueError, "add_handler: the handler is empty");  // as mod_python 3.5
+        return nullptr;
+    }
     const conf::phase* found = nullptr;
     for (const conf::phase& p : conf::all_phases) {
         if (conf::phase_directive(p) == htype) {
