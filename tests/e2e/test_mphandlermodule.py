@@ -132,4 +132,6 @@ def test_handler_module_is_checked_and_shown_by_route(srv, tmp_path):
     assert done.returncode == 1
     assert re.search(r"server\.toml:10:\d+: 'handler_module' must be a module name", done.stderr), done.stderr
     out = run_cli("route", "-c", srv.config, "http://hm.test/all/x").stdout
-    assert "access_handler (PythonAccessHandler)" in out and "hmod" in out, out
+    assert "access_handler (PythonAccessHandler): hmod::accesshandler (handler_module: skipped when missing)" in out, out
+    out = run_cli("route", "-c", srv.config, "http://hm.test/mixed/x").stdout
+    assert "handler (PythonHandler): hmod::other  [" in out, out
