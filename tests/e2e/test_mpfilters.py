@@ -61,6 +61,11 @@ path = "/stamped"
 output_filter = "filters::stamp"
 
 [[site.directory]]
+path = "offfiles"
+offload = true
+output_filter = "filters::upper"
+
+[[site.directory]]
 path = "bigin"
 handler = "pages::count_echo"
 input_filter = "filters::counting"
@@ -183,7 +188,7 @@ def srv(make_server):
         "htdocs/upper": None, "htdocs/passon": None, "htdocs/disable": None, "htdocs/chain": None,
         "htdocs/broken": None, "htdocs/input": None, "htdocs/runtime": None,
         "htdocs/files/a.txt": "hello static\n", "htdocs/files/big.txt": "abc\n" * 50000,
-        "htdocs/stamped/s.txt": "plain\n", "htdocs/plain.txt": "unfiltered\n", "htdocs/bigin": None,
+        "htdocs/stamped/s.txt": "plain\n", "htdocs/offfiles/o.txt": "off the loop\n", "htdocs/plain.txt": "unfiltered\n", "htdocs/bigin": None,
     })
 
 
@@ -253,6 +258,15 @@ def test_a_static_file_goes_through_the_output_filter(srv):
     # a file larger than one read of the file
     r = get(srv, "/files/big.txt")
     assert r.status == 200 and r.body == b"ABC\n" * 50000
+
+
+def test_a_static_file_in_an_offloaded_block_is_filtered_on_the_pool(srv):
+    r = get(srv, "/offfiles/o.txt")
+    assert r.status == 200, (r, srv.log()[-2000:])
+    assert r.body == b"OFF THE LOOP\n"
+    # a missing file there: the 404 page passes the filter too, as in Apache
+    r = get(srv, "/offfiles/nope.txt")
+    assert r.status == 404 and b"NOT FOUND" in r.body
 
 
 def test_a_static_file_filter_has_req_in_its_interpreter(srv):
