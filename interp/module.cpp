@@ -528,7 +528,10 @@ PyObject* req_read(PyObject* o, PyObject* const* args, Py_ssize_t nargs) {
     if (!size_arg(args, nargs, n)) {
         return nullptr;
     }
-    std::size_t want = c.ex->body_remaining();
+    // A small read asks for no length first: behind input filters that would
+    // run the whole body through them (the filtered length is known only then).
+    constexpr Py_ssize_t small_read = 64 * 1024;
+    std::size_t want = n >= 0 && n <= small_read ? static_cast<std::size_t>(n) : c.ex->body_remaining();
     if (n >= 0 && static_cast<std::size_t>(n) < want) {
         want = static_cast<std::size_t>(n);
     }

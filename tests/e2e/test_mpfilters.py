@@ -157,6 +157,7 @@ def echo(req):
 
 def count_echo(req):
     line = req.readline()  # pulls only the first piece(s) through the filter
+    line += req.read(100)  # within the same piece
     first = len(req.notes.getall("piece"))
     body = line + req.read()
     req.content_type = "text/plain"
