@@ -56,6 +56,8 @@ using options_map = std::map<std::string, std::string>;
 struct block {
     // per phase: the handler list exactly as written ("module::callable | .ext ...")
     std::array<std::optional<std::vector<std::string>>, phase_count> handlers;
+    // handler_module (PythonHandlerModule) filled this phase: a missing function is skipped
+    std::array<bool, phase_count> silent{};
     std::optional<std::string> wsgi;  // "module:callable", "module:factory(args)" or a .wsgi/.py path
     source_loc wsgi_where;
     // PythonOutputFilter / PythonInputFilter: "module[::callable]" per entry, as written

@@ -17,7 +17,7 @@ constexpr std::string_view block_keys[] = {
     "access_handler", "authen_handler", "authz_handler", "type_handler", "fixup_handler",
     "log_handler", "cleanup_handler", "output_filter", "input_filter", "wsgi", "interpreter", "interp_per_directory",
     "interp_per_directive", "offload", "debug", "autoreload", "handler_timeout", "options",
-    "auth_type", "auth_name"};
+    "auth_type", "auth_name", "handler_module"};
 
 bool is_block_key(std::string_view key) {
     for (auto k : block_keys) {
@@ -41,6 +41,28 @@ std::optional<std::vector<std::string>> read_filters(reporter& rep, const toml::
         }
     }
     return list;
+}
+
+// handler_module = "m" (PythonHandlerModule): every phase this block does not
+// set itself runs m's function of the phase's default name (handler,
+// accesshandler, ...); a function m lacks is skipped, which hosts/ marks.
+void read_handler_module(reporter& rep, const toml::value& v, bool site_level, block& b) {
+    auto name = get_nonempty_string(rep, v, "handler_module");
+    if (!name) {
+        return;
+    }
+    if (name->find_first_of(" \t|:") != std::string::npos) {
+        rep.at(v, "'handler_module' must be a module name (\"pkg.module\"), not '" + *name + "'");
+        return;
+    }
+    for (phase p : all_phases) {
+        auto i = static_cast<std::size_t>(p);
+        if (b.handlers[i] || (site_level_only(p) && !site_level) || (p == phase::content && b.wsgi)) {
+            continue;
+        }
+        b.handlers[i] = std::vector<std::string>{*name};
+        b.silent[i] = true;
+    }
 }
 
 // Unknown keys are checked by the caller, which knows the other keys its table allows.
@@ -88,6 +110,9 @@ block read_block(reporter& rep, const toml::value& table, bool site_level) {
                 b.wsgi.reset();
             }
         }
+    }
+    if (auto* v = find_key(table, "handler_module")) {
+        read_handler_module(rep, *v, site_level, b);
     }
     if (auto* v = find_key(table, "interpreter")) {
         b.interpreter = get_nonempty_string(rep, *v, "interpreter");

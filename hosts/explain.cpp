@@ -55,6 +55,9 @@ std::string handler_list(const phase_route& pr) {
         }
         out += h.module + "::" + h.callable;
     }
+    if (!pr.handlers.empty() && pr.handlers.front().silent) {
+        out += " (handler_module: skipped when missing)";
+    }
     return out;
 }
 

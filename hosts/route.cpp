@@ -497,6 +497,9 @@ void select_phases(route& r, const std::vector<merged_block>& blocks) {
             for (const auto& entry : *from->settings->handlers[static_cast<std::size_t>(p)]) {
                 parse_entry(entry, p, r.filename, pr.handlers);
             }
+            for (auto& h : pr.handlers) {
+                h.silent = from->settings->silent[static_cast<std::size_t>(p)];
+            }
             pr.set = !pr.handlers.empty();
         }
         if (pr.set) {

@@ -58,6 +58,7 @@ std::string describe_in(const route& r, const block_ref& b);
 struct handler_entry {
     std::string module;    // "hello", "pkg.mod"
     std::string callable;  // the default callable name of the phase when not written
+    bool silent = false;   // from handler_module: skipped when the module lacks `callable`
 };
 
 struct phase_route {

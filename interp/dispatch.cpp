@@ -22,6 +22,7 @@
 #include "interp/module.h"
 #include "interp/offload_exchange.h"
 #include "interp/py_util.h"
+#include "interp/redirect_link.h"
 #include "interp/watchdog.h"
 #include "interp/wsgi.h"
 
@@ -41,6 +42,7 @@ constexpr int code_ok = 0;
 constexpr int code_declined = -1;
 constexpr int code_done = -2;
 constexpr int code_suspend = -1000;  // internal: the content handler awaits offload
+constexpr int code_skip = -1001;     // internal: a handler_module entry whose function is missing
 constexpr int max_redirects = 10;
 
 thread_local thread_states pool_states;  // a pool thread's own thread states
@@ -207,11 +209,13 @@ public:
         hosts::request_line line{ex.host(), ex.method(), target};
         const hosts::route r = hosts::resolve(*ctx_.cfg, line);
         int code = code_ok;
+        std::optional<request_view> next_view;
         {
             run_state nested(sh_, *ctx_.cfg, ctx_.generation, r, ex, ts_);
             nested.depth_ = depth_ + 1;
             nested.prev_req_ = ctx_.py_req;
             nested.prev_in_ = ctx_.py_req_interp;
+            nested.prev_ctx_ = &ctx_;
             nested.ctx_.status = 200;
             const bool python = std::any_of(r.phases.begin(), r.phases.end(), [](const auto& pr) { return pr.set; });
             if (python) {
@@ -233,7 +237,7 @@ public:
                 nested.sync_tables();
                 nested.start_streaming_exported();
             } else if (code == code_declined) {
-                sh_.fallback(ex, now, nested.ctx_.filename, nested.ctx_.path_info);
+                sh_.fallback(*nested.ctx_.ex, now, nested.ctx_.filename, nested.ctx_.path_info);
             } else {
                 nested.respond_error(ex, is_http_status(code) ? code : 500);
             }
@@ -241,7 +245,14 @@ public:
                 ctx_.cleanups.push_back(std::move(e));
             }
             nested.ctx_.cleanups.clear();
+            if (nested.ctx_.py_req && ctx_.py_req && nested.ctx_.py_req_interp != ctx_.py_req_interp) {
+                nested.sync_tables();
+                next_view = view_of(nested.ctx_, ex, nested.ctx_.py_req_interp->name());
+            }
         }  // the nested scope ends: back in the caller's interpreter
+        if (next_view) {
+            link_snapshot(ctx_.py_req.get(), "next", *next_view);  // it ran in another interpreter
+        }
         return true;
     }
 
@@ -303,6 +314,13 @@ public:
         enter_existing(*in);
         const char* directive = f.is_input ? "PythonInputFilter" : "PythonOutputFilter";
         bool ok = false;
+        if (!ctx_.py_req) {
+            // a static answer: no phase made a req, so filter.req is made here
+            ctx_.main_name = in->name();
+            if (request_in(*in) == nullptr) {
+                PyErr_Clear();
+            }
+        }
         if (PyObject* fn = resolve(*in, f.dir, f.entry)) {
             py::ref bytes = py::ref::steal(PyBytes_FromStringAndSize(data.data(), static_cast<Py_ssize_t>(data.size())));
             PyObject* req = ctx_.py_req && ctx_.py_req_interp == in ? ctx_.py_req.get() : Py_None;
@@ -371,7 +389,12 @@ public:
             if (h == nullptr) {
                 break;
             }
-            code = call_handler(*h, dir, req, false);
+            int c = call_handler(*h, dir, req, false);
+            if (c == code_skip) {
+                code = i == 0 ? code_declined : code;  // as mod_python: DECLINED only in place of the first
+                continue;
+            }
+            code = c;
             if (!continues(p, code)) {
                 break;
             }
@@ -432,6 +455,14 @@ public:
         interpreter& in = *last_in_;
         note_running(h, dir);
         PyObject* fn = resolve(in, dir, h);
+        if (fn == Py_None) {  // cached by a handler_module entry: the function is missing
+            if (h.silent) {
+                return code_skip;
+            }
+            PyErr_Format(PyExc_AttributeError, "module '%s' has no attribute '%s'", h.module.c_str(),
+                         h.callable.c_str());
+            fn = nullptr;
+        }
         py::ref result;
         if (fn != nullptr) {
             coro_dir = dir;
@@ -770,11 +801,13 @@ private:
         ctx_.py_req = py::ref::steal(new_request(in.module(), &ctx_));
         ctx_.py_req_interp = &in;
         if (ctx_.py_req && prev_req_ && prev_in_ == &in) {
-            // req.prev / req.next link only within one interpreter
+            // req.prev / req.next link the objects themselves within one interpreter
             if (PyObject_SetAttrString(ctx_.py_req.get(), "prev", prev_req_.get()) < 0 ||
                 PyObject_SetAttrString(prev_req_.get(), "next", ctx_.py_req.get()) < 0) {
                 PyErr_Clear();
             }
+        } else if (ctx_.py_req && prev_ctx_ != nullptr && prev_in_ != nullptr) {
+            link_snapshot(ctx_.py_req.get(), "prev", view_of(*prev_ctx_, *ctx_.ex, prev_in_->name()));
         }
         return ctx_.py_req.get();
     }
@@ -814,6 +847,10 @@ private:
         py::ref got = py::ref::steal(PyObject_CallMethod(in.runtime(), "_resolve_with_files", "ssss",
                                                          h.module.c_str(), module_dir.c_str(), h.callable.c_str(),
                                                          autoreload ? "1" : ""));
+        if (!got && h.silent && PyErr_ExceptionMatches(PyExc_AttributeError)) {
+            PyErr_Clear();
+            got = py::ref::steal(missing_function(in, module_dir, h, autoreload));
+        }
         if (!got || !PyTuple_Check(got.get()) || PyTuple_GET_SIZE(got.get()) != 2) {
             if (got) {
                 PyErr_SetString(PyExc_TypeError, "_resolve_with_files must return (callable, files)");
@@ -843,6 +880,19 @@ private:
             }
         }
         return slot.callable.get();
+    }
+
+    // handler_module: the module lacks this phase's function. (None, its files),
+    // cached like a callable, so the module is not searched again until it changes.
+    static PyObject* missing_function(interpreter& in, const std::string& module_dir, const hosts::handler_entry& h,
+                                      bool autoreload) {
+        py::ref got = py::ref::steal(PyObject_CallMethod(in.runtime(), "_resolve_with_files", "ssss",
+                                                         h.module.c_str(), module_dir.c_str(), "__name__",
+                                                         autoreload ? "1" : ""));
+        if (!got || !PyTuple_Check(got.get()) || PyTuple_GET_SIZE(got.get()) != 2) {
+            return got.release();
+        }
+        return PyTuple_Pack(2, Py_None, PyTuple_GET_ITEM(got.get(), 1));
     }
 
     // Autoreload without a window: one stat per module file per request.
@@ -991,6 +1041,7 @@ private:
     int depth_ = 0;                         // internal redirects above this one
     py::ref prev_req_;                      // internal redirect: the caller's req
     interpreter* prev_in_ = nullptr;
+    const request_ctx* prev_ctx_ = nullptr;  // the caller's, for a snapshot in another interpreter
     std::optional<scope> scope_;
     interpreter* last_in_ = nullptr;
     std::string error_text_;
@@ -1240,7 +1291,12 @@ private:
             if (h == nullptr) {
                 return code;
             }
-            code = rs_->call_handler(*h, dir, req, may_suspend);
+            int c = rs_->call_handler(*h, dir, req, may_suspend);
+            if (c == code_skip) {
+                code = handler_idx_ == 0 ? code_declined : code;
+                continue;
+            }
+            code = c;
             if (code == code_suspend || !run_state::continues(conf::phase::content, code)) {
                 return code;
             }
@@ -1259,8 +1315,8 @@ private:
     }
 
     int fallback(const hosts::route& r) {
-        rs_->leave_scope();  // static files need no Python
-        return sh_.fallback(*ex_, r, rs_->ctx().filename, rs_->ctx().path_info);
+        rs_->leave_scope();  // static files need no Python (output filters enter their own)
+        return sh_.fallback(*rs_->ctx().ex, r, rs_->ctx().filename, rs_->ctx().path_info);
     }
 
     // The content phase ended with `code`.

@@ -59,6 +59,9 @@ public:
     // write() and send_file() calls may be interleaved; the body is their output
     // in call order (multipart/byteranges relies on it).
     virtual bool send_file(const std::string& path, std::uint64_t offset, std::uint64_t length) = 0;
+    // True when what is written is transformed before it is sent (output
+    // filters): byte ranges of a file then do not address the response's bytes.
+    virtual bool rewrites_body() const { return false; }
 
     // Streaming with back-pressure. unsent(): response bytes queued but not yet
     // taken by the kernel. flush(): hands the kernel what it takes now.

@@ -95,37 +95,65 @@ void filter_exchange::finish(int status, std::string_view reason, const header_l
     real_.finish(status, reason, out_.empty() ? headers : without_length(headers));
 }
 
-void filter_exchange::load_input() const {
-    if (input_loaded_) {
-        return;
+bool filter_exchange::pump_input() const {
+    if (input_ended_) {
+        return false;
     }
-    input_loaded_ = true;
-    std::string body(real_.body_remaining(), '\0');
-    std::size_t got = 0;
-    while (got < body.size()) {
-        std::size_t n = real_.read_body(body.data() + got, body.size() - got);
-        if (n == 0) {
-            break;
-        }
-        got += n;
+    // What the handler has read goes; what it has not read yet stays.
+    if (input_pos_ > 0 && input_pos_ == input_.size()) {
+        input_.clear();
+        input_pos_ = 0;
     }
-    body.resize(got);
+    std::string piece(std::min(real_.body_remaining(), input_piece), '\0');
+    std::size_t got = piece.empty() ? 0 : real_.read_body(piece.data(), piece.size());
+    piece.resize(got);
+    bool eos = got == 0 || real_.body_remaining() == 0;
     for (filter_state& f : in_) {
-        if (f.closed || f.disabled) {
+        if (f.closed) {
+            // it ended its stream in an earlier call: nothing more comes from it
+            piece.clear();
+            eos = true;
             continue;
         }
+        if (f.disabled) {
+            continue;
+        }
+        if (piece.empty() && !eos) {
+            return true;  // nothing for the rest of the chain this time
+        }
         std::string next;
-        run_(f, body, true, next);
-        body = std::move(next);
+        run_(f, piece, eos, next);
+        piece = std::move(next);
+        if (f.closed) {
+            eos = true;  // close() sent the end of the stream on
+        }
     }
-    input_ = std::move(body);
+    input_.append(piece);
+    input_ended_ = eos;
+    return true;
+}
+
+void filter_exchange::fill_input(std::size_t n, bool line) const {
+    for (;;) {
+        std::size_t avail = input_.size() - input_pos_;
+        if (avail >= n) {
+            return;
+        }
+        if (line && std::memchr(input_.data() + input_pos_, '\n', avail) != nullptr) {
+            return;
+        }
+        if (!pump_input()) {
+            return;
+        }
+    }
 }
 
 std::size_t filter_exchange::body_remaining() const {
     if (in_.empty()) {
         return real_.body_remaining();
     }
-    load_input();
+    // The filtered length is known only once every piece went through.
+    fill_input(static_cast<std::size_t>(-1), false);
     return input_.size() - input_pos_;
 }
 
@@ -133,7 +161,7 @@ std::size_t filter_exchange::read_body(char* dst, std::size_t n) {
     if (in_.empty()) {
         return real_.read_body(dst, n);
     }
-    load_input();
+    fill_input(n, false);
     std::size_t take = std::min(n, input_.size() - input_pos_);
     std::memcpy(dst, input_.data() + input_pos_, take);
     input_pos_ += take;
@@ -144,10 +172,13 @@ std::size_t filter_exchange::read_body_line(std::string& out, std::size_t limit)
     if (in_.empty()) {
         return real_.read_body_line(out, limit);
     }
-    load_input();
     out.clear();
+    if (limit == 0) {
+        return 0;
+    }
+    fill_input(limit, true);
     std::size_t avail = input_.size() - input_pos_;
-    if (avail == 0 || limit == 0) {
+    if (avail == 0) {
         return 0;
     }
     std::size_t want = avail < limit ? avail : limit;

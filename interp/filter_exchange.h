@@ -4,7 +4,9 @@
 // through the output filters in order (what the last writes reaches the real
 // exchange), finish() sends the end of the stream through them, and a buffered
 // response's Content-Length is the filtered length. The request body passes the
-// input filters whole, on the first read. Running a filter (Python, in its own
+// input filters as Apache's brigades do: pieces of at most input_piece bytes,
+// each filter called once per piece, pulled as the handler reads (the last
+// piece carries the end of the stream). Running a filter (Python, in its own
 // interpreter) is the `runner`'s job; this class only moves bytes.
 // Owned by the request's run_state; called on the thread that runs the request.
 #include <functional>
@@ -35,6 +37,10 @@ public:
     // which then passes `in` on untouched.
     using runner = std::function<void(filter_state& f, std::string_view in, bool eos, std::string& out)>;
 
+    // What one input filter call is given at most (Apache's HUGE_STRING_LEN,
+    // the size mod_python reads the body in).
+    static constexpr std::size_t input_piece = 8192;
+
     filter_exchange(exchange& real, runner run) : real_(real), run_(std::move(run)) {}
 
     void add(filter_state f);  // appended to the output or input chain
@@ -60,6 +66,7 @@ public:
     bool finished() const override { return real_.finished(); }
     int status_sent() const override { return real_.status_sent(); }
     bool send_file(const std::string& path, std::uint64_t offset, std::uint64_t length) override;
+    bool rewrites_body() const override { return !out_.empty() || real_.rewrites_body(); }
 
     std::size_t unsent() const override { return real_.unsent(); }
     void flush() override { real_.flush(); }
@@ -70,7 +77,11 @@ public:
 private:
     // Runs `data` through the output chain; eos ends every filter's stream.
     void pass_output(std::string data, bool eos);
-    void load_input() const;
+    // Runs the next piece of the body through the input chain; false once the
+    // filtered stream has ended.
+    bool pump_input() const;
+    // Pumps until `n` filtered bytes (or a line within them) wait, or the end.
+    void fill_input(std::size_t n, bool line) const;
     static header_list without_length(const header_list& headers);
 
     exchange& real_;
@@ -78,8 +89,8 @@ private:
     std::vector<filter_state> out_;
     mutable std::vector<filter_state> in_;  // a const read may run (and disable) them
     bool ended_ = false;  // the end of the stream went through the output chain
-    // the filtered request body, made on the first read
-    mutable bool input_loaded_ = false;
+    // the filtered request body not yet read by the handler
+    mutable bool input_ended_ = false;
     mutable std::string input_;
     mutable std::size_t input_pos_ = 0;
 };

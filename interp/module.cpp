@@ -352,12 +352,12 @@ PyObject* get_table(PyObject* o, void* closure) {
         }
         request_ctx& c = *self->ctx;
         header_list merged;
-        if (id == table_id::headers_in) {
+        if (id == table_id::headers_in && !c.headers_in_carried) {
             merged = merge_repeated(c.ex->request_headers());
         }
         const header_list* src = nullptr;
         switch (id) {
-            case table_id::headers_in: src = &merged; break;
+            case table_id::headers_in: src = c.headers_in_carried ? &c.headers_in : &merged; break;
             case table_id::headers_out: src = &c.headers_out; break;
             case table_id::err_headers_out: src = &c.err_headers_out; break;
             case table_id::notes: src = &c.notes; break;
@@ -528,7 +528,10 @@ PyObject* req_read(PyObject* o, PyObject* const* args, Py_ssize_t nargs) {
     if (!size_arg(args, nargs, n)) {
         return nullptr;
     }
-    std::size_t want = c.ex->body_remaining();
+    // A small read asks for no length first: behind input filters that would
+    // run the whole body through them (the filtered length is known only then).
+    constexpr Py_ssize_t small_read = 64 * 1024;
+    std::size_t want = n >= 0 && n <= small_read ? static_cast<std::size_t>(n) : c.ex->body_remaining();
     if (n >= 0 && static_cast<std::size_t>(n) < want) {
         want = static_cast<std::size_t>(n);
     }
@@ -984,6 +987,10 @@ PyObject* req_add_handler(PyObject* o, PyObject* const* args, Py_ssize_t nargs) 
         }
         return nullptr;
     }
+    if (spec.find_first_not_of(" \t") == std::string::npos) {
+        PyErr_SetString(PyExc_ValueError, "add_handler: the handler is empty");  // as mod_python 3.5
+        return nullptr;
+    }
     const conf::phase* found = nullptr;
     for (const conf::phase& p : conf::all_phases) {
         if (conf::phase_directive(p) == htype) {
@@ -1294,6 +1301,13 @@ void export_tables(PyObject* req, request_ctx* ctx) {
     }
     take_content_type(*ctx);
     ctx->tables_exported = true;
+    if (self->headers_in != nullptr) {  // a handler may have changed it: later phases see its version
+        if (read_table(tp, self->headers_in, ctx->headers_in)) {
+            ctx->headers_in_carried = true;
+        } else {
+            log::write(log::level::error, "interp", ctx->main_name, "bad table: " + py::take_error_text());
+        }
+    }
 }
 
 void detach_request(PyObject* req, request_ctx* ctx) {

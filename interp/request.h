@@ -79,6 +79,10 @@ struct request_ctx {
     header_list notes;
     header_list subprocess_env;
     bool tables_exported = true;
+    // headers_in as a handler left it, once a req object that read it moved on:
+    // the next interpreter's req starts from it instead of the request's own
+    header_list headers_in;
+    bool headers_in_carried = false;
 
     std::vector<cleanup_entry> cleanups;
     std::vector<added_handler> added;

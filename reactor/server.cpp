@@ -353,7 +353,7 @@ struct server::impl {
         std::shared_ptr<const conf::config> snap = cfg;  // this request keeps its snapshot
         hosts::request_line line{ex->host(), ex->method(), ex->target()};
         std::shared_ptr<const hosts::route> r = routes.get(*snap, generation, line, t0);
-        bool python = false;
+        bool python = r->output_filter.set;  // a file served through output filters runs them
         for (const auto& pr : r->phases) {
             python = python || pr.set;
         }

@@ -189,8 +189,15 @@ int serve_default(interp::exchange& ex, const hosts::route& r, const std::string
     auto size = static_cast<std::uint64_t>(sb.st_size);
     std::string etag = http::make_etag(sb.st_mtime, size);
     std::string last_modified = http::format_http_date(sb.st_mtime);
-    http::file_plan plan = http::plan_file_response(read_conditions(ex.request_headers()),
-                                                    {etag, static_cast<std::int64_t>(sb.st_mtime), size});
+    http::file_conditions conditions = read_conditions(ex.request_headers());
+    if (ex.rewrites_body()) {
+        // Output filters change the bytes: a range of the file is not a range of
+        // the response, so the whole filtered file is sent (RFC 9110 14.2 allows it).
+        conditions.range.reset();
+        conditions.if_range.reset();
+    }
+    http::file_plan plan =
+        http::plan_file_response(conditions, {etag, static_cast<std::int64_t>(sb.st_mtime), size});
     switch (plan.status) {
         case 412:
             send_error(ex, 412);
@@ -220,7 +227,7 @@ int serve_default(interp::exchange& ex, const hosts::route& r, const std::string
     }
     headers.emplace_back("Last-Modified", last_modified);
     headers.emplace_back("ETag", etag);
-    if (plan.status == 200) {
+    if (plan.status == 200 && !ex.rewrites_body()) {
         headers.emplace_back("Accept-Ranges", "bytes");
     }
     ex.finish(plan.status, http_reason(plan.status), headers);

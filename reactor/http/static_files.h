@@ -4,7 +4,8 @@
 // ranges (206, multipart/byteranges, 416, If-Range), zero-copy sending through
 // the exchange. The decisions live in static_rules.h. The route has already
 // proved the file is inside the root; this re-checks it is a regular file at
-// open time. Loop thread only.
+// open time. Behind output filters (exchange::rewrites_body) Range is ignored.
+// Loop thread only.
 #include <string>
 
 #include "hosts/route.h"

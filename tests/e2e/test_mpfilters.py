@@ -50,6 +50,25 @@ handler = "pages::runtime"
 path = "/loc"
 handler = "pages"
 output_filter = "filters"
+
+# static files served through output filters
+[[site.directory]]
+path = "files"
+output_filter = "filters::upper"
+
+[[site.location]]
+path = "/stamped"
+output_filter = "filters::stamp"
+
+[[site.directory]]
+path = "offfiles"
+offload = true
+output_filter = "filters::upper"
+
+[[site.directory]]
+path = "bigin"
+handler = "pages::count_echo"
+input_filter = "filters::counting"
 """
 
 FILTERS = """
@@ -86,6 +105,30 @@ def brackets(filter):
 def broken(filter):
     raise ValueError("filter trouble")
 
+def stamp(filter):
+    s = filter.read()
+    while s:
+        filter.write(s)
+        s = filter.read()
+    if s is None:
+        r = filter.req
+        filter.write(("[%s %s]" % (r.uri, r.interpreter)).encode())
+        filter.close()
+
+def counting(filter):
+    # one call per piece of the body: its size, and an E once the stream ends
+    r = filter.req
+    n = 0
+    s = filter.read()
+    while s:
+        n += len(s)
+        filter.write(s.upper())
+        s = filter.read()
+    r.notes.add("piece", str(n))
+    if s is None:
+        r.notes["eos"] = r.notes.get("eos", "") + "E"
+        filter.close()
+
 def rot13(filter):
     s = filter.read()
     while s:
@@ -112,6 +155,17 @@ def echo(req):
     req.write(b"got:" + body)
     return apache.OK
 
+def count_echo(req):
+    line = req.readline()  # pulls only the first piece(s) through the filter
+    line += req.read(100)  # within the same piece
+    first = len(req.notes.getall("piece"))
+    body = line + req.read()
+    req.content_type = "text/plain"
+    pieces = [int(p) for p in req.notes.getall("piece")]
+    req.write("%d %d %s %s %s" % (len(body), first, ",".join(map(str, pieces)), req.notes.get("eos"),
+                                  body == body.upper()))
+    return apache.OK
+
 def runtime(req):
     req.content_type = "text/plain"
     req.write("before;")
@@ -134,6 +188,8 @@ def srv(make_server):
         "lib/pages.py": PAGES,
         "htdocs/upper": None, "htdocs/passon": None, "htdocs/disable": None, "htdocs/chain": None,
         "htdocs/broken": None, "htdocs/input": None, "htdocs/runtime": None,
+        "htdocs/files/a.txt": "hello static\n", "htdocs/files/big.txt": "abc\n" * 50000,
+        "htdocs/stamped/s.txt": "plain\n", "htdocs/offfiles/o.txt": "off the loop\n", "htdocs/plain.txt": "unfiltered\n", "htdocs/bigin": None,
     })
 
 
@@ -185,3 +241,60 @@ def test_add_output_filter_at_run_time(srv):
     r = get(srv, "/runtime/x")
     assert r.status == 200, (r, srv.log()[-2000:])
     assert r.body == b"before;AFTER;ERR:UNKNOWN"
+
+
+def test_a_static_file_goes_through_the_output_filter(srv):
+    r = get(srv, "/files/a.txt")
+    assert r.status == 200, (r, srv.log()[-2000:])
+    assert r.body == b"HELLO STATIC\n"
+    assert int(r.headers["Content-Length"]) == len(r.body)
+    assert r.headers["Content-Type"].startswith("text/plain")
+    assert "ETag" in r.headers and "Last-Modified" in r.headers
+    # a range of the file is no range of the filtered body: the whole body, 200
+    assert "Accept-Ranges" not in r.headers
+    r = get(srv, "/files/a.txt", headers={"Range": "bytes=0-2"})
+    assert r.status == 200 and r.body == b"HELLO STATIC\n"
+    r = srv.request("HEAD", "/files/a.txt", host=HOST)
+    assert r.status == 200 and r.body == b"" and r.headers["Content-Length"] == "13"
+    # a file larger than one read of the file
+    r = get(srv, "/files/big.txt")
+    assert r.status == 200 and r.body == b"ABC\n" * 50000
+
+
+def test_a_static_file_in_an_offloaded_block_is_filtered_on_the_pool(srv):
+    r = get(srv, "/offfiles/o.txt")
+    assert r.status == 200, (r, srv.log()[-2000:])
+    assert r.body == b"OFF THE LOOP\n"
+    # a missing file there: the 404 page passes the filter too, as in Apache
+    r = get(srv, "/offfiles/nope.txt")
+    assert r.status == 404 and b"NOT FOUND" in r.body
+
+
+def test_a_static_file_filter_has_req_in_its_interpreter(srv):
+    # a location's filter over a mapped file; filter.req is made for it
+    r = get(srv, "/stamped/s.txt")
+    assert r.status == 200, (r, srv.log()[-2000:])
+    assert r.body == b"plain\n[/stamped/s.txt flt.test]"
+    assert int(r.headers["Content-Length"]) == len(r.body)
+
+
+def test_a_static_file_outside_every_filter_is_sent_as_is(srv):
+    r = get(srv, "/plain.txt", headers={"Range": "bytes=0-3"})
+    assert r.status == 206 and r.body == b"unfi"
+    assert get(srv, "/plain.txt").headers["Accept-Ranges"] == "bytes"
+
+
+def test_an_input_filter_is_called_once_per_piece_of_the_body(srv):
+    body = b"first line\n" + b"x" * 50000
+    r = srv.request("POST", "/bigin/x", body=body, host=HOST)
+    assert r.status == 200, (r, srv.log()[-2000:])
+    length, first, pieces, eos, upper = r.text.split(" ")
+    pieces = [int(p) for p in pieces.split(",")]
+    assert int(length) == len(body) and upper == "True"
+    # bounded pieces, each its own call, pulled as the handler reads
+    assert len(pieces) > 1 and max(pieces) <= 8192 and sum(pieces) == len(body)
+    assert first == "1"
+    assert eos == "E"  # read() gave None once, in the last call
+    # an empty body: one call, at the end of the stream
+    r = srv.request("POST", "/bigin/x", body=b"", host=HOST)
+    assert r.status == 200 and r.text == "0 1 0 E True"

@@ -68,6 +68,17 @@ handler = "mapper::redirect_src"
 [[site.directory]]
 path = "redir2"
 handler = "mapper::redirect_dst"
+
+# an internal redirect into another interpreter
+[[site.directory]]
+path = "xredir"
+handler = "mapper::xredirect_src"
+interpreter = "xsrc"
+
+[[site.directory]]
+path = "xredir2"
+handler = "mapper::xredirect_dst"
+interpreter = "xdst"
 """
 
 TRAIL = """
@@ -146,6 +157,29 @@ def redirect_src(req):
     req.write(";after next=%s" % (nxt is not None and nxt.prev is req))
     return apache.OK
 
+def xredirect_src(req):
+    req.notes["from"] = "src"
+    req.headers_out["X-Src"] = "1"
+    req.write("before;", 0)
+    req.internal_redirect("/xredir2/dst?y=2")
+    n = req.next
+    req.write(";next=%s,%s,%s,%s,%s" % (type(n).__name__, n.uri, n.interpreter, n.notes.get("to"), n.args))
+    return apache.OK
+
+def xredirect_dst(req):
+    p = req.prev
+    req.notes["to"] = "dst"
+    try:
+        p.uri = "/elsewhere"
+        ro = "no"
+    except AttributeError:
+        ro = "yes"
+    req.content_type = "text/plain"
+    req.write("dst in %s prev=%s,%s,%s,%s,notes=%s,out=%s,in=%s,prev.prev=%s,ro=%s" % (
+        req.interpreter, type(p).__name__, p.uri, p.interpreter, p.the_request, p.notes.get("from"),
+        p.headers_out.get("X-Src"), p.headers_in.get("X-Probe"), p.prev, ro))
+    return apache.OK
+
 def redirect_dst(req):
     req.content_type = "text/x-dst"
     req.headers_out["X-Dst"] = "yes"
@@ -165,6 +199,8 @@ def srv(make_server):
         "htdocs/d": None,
         "htdocs/redir": None,
         "htdocs/redir2": None,
+        "htdocs/xredir": None,
+        "htdocs/xredir2": None,
     })
 
 
@@ -277,6 +313,15 @@ def test_internal_redirect_runs_within_the_call(srv):
     # the new request's headers are the response's
     assert r.headers["Content-Type"] == "text/x-dst"
     assert r.headers["X-Dst"] == "yes"
+
+
+def test_internal_redirect_into_another_interpreter_links_snapshots(srv):
+    r = srv.request("GET", "/xredir/src", host="tr.test", headers={"X-Probe": "probe"})
+    assert r.status == 200, (r, srv.log()[-2000:])
+    assert r.text == (
+        "before;dst in xdst prev=request_snapshot,/xredir/src,xsrc,GET /xredir/src HTTP/1.1,"
+        "notes=src,out=1,in=probe,prev.prev=None,ro=yes"
+        ";next=request_snapshot,/xredir2/dst,xdst,dst,y=2")
 
 
 def test_site_level_phases_are_refused_in_blocks_and_route_shows_them(srv, tmp_path):
@@ -484,3 +529,43 @@ def test_outputfilter(up):
 
 def test_req_register_output_filter(up):
     assert vhost_get(up, "test_req_register_output_filter") == "TEST OK"
+
+
+# ---------------------------------------------------------------- headers_in across interpreters
+
+HIN_SITE = """
+[[site]]
+server_name = "hin.test"
+document_root = "../htdocs"
+python_path = ["../lib"]
+interp_per_directive = true
+fixup_handler = "hin::fixup"
+
+[[site.directory]]
+path = "d"
+handler = "hin::show"
+"""
+
+HIN = """
+from mod_python import apache
+
+def fixup(req):
+    req.headers_in["X-Added"] = "by fixup"
+    del req.headers_in["X-Drop"]
+    req.notes["fixup_interp"] = req.interpreter
+    return apache.OK
+
+def show(req):
+    req.content_type = "text/plain"
+    req.write("%s|%s|%s|%s|%s" % (req.notes["fixup_interp"] != req.interpreter, req.headers_in.get("X-Added"),
+                                  req.headers_in.get("X-Drop"), req.headers_in.get("X-Keep"),
+                                  req.headers_in.get("Host")))
+    return apache.OK
+"""
+
+
+def test_headers_in_changed_in_one_interpreter_reach_the_next(make_server):
+    srv = make_server({"sites.d/hin.toml": HIN_SITE, "lib/hin.py": HIN, "htdocs/d": None})
+    r = srv.request("GET", "/d/x", host="hin.test", headers={"X-Drop": "gone", "X-Keep": "kept"})
+    assert r.status == 200, (r, srv.log()[-2000:])
+    assert r.text == "True|by fixup|None|kept|hin.test"

@@ -275,6 +275,41 @@ path = "/"
     EXPECT_EQ(s.locations[1].path, "/");
 }
 
+TEST_F(config_load, handler_module_fills_every_phase_the_block_leaves_open) {
+    mkdir("htdocs/app");
+    write("server.toml", R"([server]
+[[site]]
+server_name = "a"
+document_root = "htdocs"
+handler_module = "m"
+log_handler = "own"
+
+[[site.directory]]
+path = "app"
+handler_module = "pkg.m"
+wsgi = "app:application"
+)");
+    auto r = load_main();
+    ASSERT_TRUE(r.ok()) << ::testing::PrintToString(errors(r));
+    const block& site_block = r.cfg->sites.at(0).settings;
+    for (phase p : all_phases) {
+        const auto i = static_cast<std::size_t>(p);
+        if (p == phase::log) {
+            EXPECT_EQ(site_block.handlers[i], std::vector<std::string>{"own"});
+            EXPECT_FALSE(site_block.silent[i]);
+        } else {
+            EXPECT_EQ(site_block.handlers[i], std::vector<std::string>{"m"}) << phase_key(p);
+            EXPECT_TRUE(site_block.silent[i]) << phase_key(p);
+        }
+    }
+    // in a directory: not the site-level-only phases, and wsgi keeps the content phase
+    const block& dir = r.cfg->sites.at(0).directories.at(0).settings;
+    EXPECT_FALSE(dir.handlers[static_cast<std::size_t>(phase::trans)]);
+    EXPECT_FALSE(dir.handlers[static_cast<std::size_t>(phase::postreadrequest)]);
+    EXPECT_FALSE(dir.handlers[static_cast<std::size_t>(phase::content)]);
+    EXPECT_EQ(dir.handlers[static_cast<std::size_t>(phase::fixup)], std::vector<std::string>{"pkg.m"});
+}
+
 TEST_F(config_load, relative_paths_resolve_against_their_own_file) {
     mkdir("conf/sites/root");
     mkdir("conf/sites/root/static");
