@@ -587,7 +587,7 @@ load_result load(const std::string& main_file) {
 
     bool server_seen = false;
     if (auto root = parse_file(rep, cfg->main_file)) {
-        detail::check_keys(rep, *root, {"server", "limits", "python", "site"}, "the main file");
+        detail::check_keys(rep, *root, {"server", "limits", "python", "site", "process_group"}, "the main file");
         if (auto* t = section(rep, *root, "server")) {
             read_server(rep, *t, main_dir, cfg->server);
             server_seen = true;
@@ -600,6 +600,9 @@ load_result load(const std::string& main_file) {
         }
         if (auto* v = find_key(*root, "site")) {
             detail::read_sites(rep, *v, cfg->main_file, cfg->sites, marks);
+        }
+        if (auto* v = find_key(*root, "process_group")) {
+            detail::read_process_groups(rep, *v, cfg->process_groups);
         }
     }
     if (!server_seen && cfg->server.listen.empty()) {
@@ -635,6 +638,7 @@ load_result load(const std::string& main_file) {
     }
 
     check_sites(rep, cfg->sites, marks);
+    detail::check_process_group_refs(rep, *cfg);
 
     load_result result;
     result.errors = std::move(rep.errors());

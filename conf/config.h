@@ -74,6 +74,8 @@ struct block {
     options_map options;
     std::optional<std::string> auth_type;
     std::optional<std::string> auth_name;
+    std::optional<std::string> process_group;  // served by that [[process_group]]
+    source_loc process_group_where;
     source_loc where;  // the table that holds these keys
 };
 
@@ -169,8 +171,19 @@ struct python_settings {
     std::vector<std::string> main_imports;  // imported into main_interpreter at start, before any subinterpreter
 };
 
+// [[process_group]] (mod_wsgi's daemon mode): its own processes, each with its own
+// main interpreter, optionally under their own Unix user and group.
+struct process_group {
+    std::string name;
+    unsigned processes = 1;
+    std::string user;   // "" = the server's user
+    std::string group;  // "" = the user's primary group (or the server's)
+    source_loc where;
+};
+
 struct config {
     std::string main_file;  // absolute
+    std::vector<process_group> process_groups;  // main file order; names unique
     server_settings server;
     limit_settings limits;
     python_settings python;

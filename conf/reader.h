@@ -78,4 +78,9 @@ struct site_marks {
 void read_sites(reporter& rep, const toml::value& site_array, const std::string& file,
                 std::vector<site>& out, std::vector<site_marks>& marks);
 
+// [[process_group]] tables of the main file, and the check that every
+// `process_group` a site or block names exists (conf/process_groups.cpp).
+void read_process_groups(reporter& rep, const toml::value& array, std::vector<process_group>& out);
+void check_process_group_refs(reporter& rep, const config& cfg);
+
 }  // namespace subhttpd::conf::detail

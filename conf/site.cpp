@@ -17,7 +17,7 @@ constexpr std::string_view block_keys[] = {
     "access_handler", "authen_handler", "authz_handler", "type_handler", "fixup_handler",
     "log_handler", "cleanup_handler", "output_filter", "input_filter", "wsgi", "interpreter", "interp_per_directory",
     "interp_per_directive", "offload", "debug", "autoreload", "handler_timeout", "options",
-    "auth_type", "auth_name", "handler_module"};
+    "auth_type", "auth_name", "handler_module", "process_group"};
 
 bool is_block_key(std::string_view key) {
     for (auto k : block_keys) {
@@ -149,6 +149,10 @@ block read_block(reporter& rep, const toml::value& table, bool site_level) {
     }
     if (auto* v = find_key(table, "auth_name")) {
         b.auth_name = get_string(rep, *v, "auth_name");
+    }
+    if (auto* v = find_key(table, "process_group")) {
+        b.process_group = get_nonempty_string(rep, *v, "process_group");
+        b.process_group_where = loc_of(*v);
     }
     return b;
 }

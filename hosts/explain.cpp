@@ -266,6 +266,7 @@ std::string explain(const route& r, const request_line& req) {
     if (!r.auth_type.empty() || !r.auth_name.empty()) {
         out += "auth_type: " + r.auth_type + "   auth_name: " + r.auth_name + '\n';
     }
+    out += "process_group: " + (r.process_group.empty() ? std::string("(none: served in the worker)") : r.process_group) + '\n';
     return out;
 }
 
@@ -339,6 +340,7 @@ std::string explain_json(const route& r, const request_line& req) {
     field("handler_timeout_ms", std::to_string(r.handler_timeout.count()));
     field("auth_type", json_string(r.auth_type));
     field("auth_name", json_string(r.auth_name));
+    field("process_group", r.process_group.empty() ? std::string("null") : json_string(r.process_group));
     field("mount", json_string(r.mount));
     const auto* a = alias_of(r);
     field("alias", a ? "{\"url\": " + json_string(a->url) + ", \"path\": " + json_string(a->path) +

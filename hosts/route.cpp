@@ -370,7 +370,7 @@ merged_settings apply_settings(route& r, const conf::config& cfg, const std::vec
     merged_settings m;
     std::optional<bool> offload, debug, autoreload, autoreload_app;
     std::optional<std::chrono::milliseconds> timeout;
-    std::optional<std::string> auth_type, auth_name;
+    std::optional<std::string> auth_type, auth_name, group;
     r.options.clear();
     r.matched.clear();
     for (const auto& b : blocks) {
@@ -386,6 +386,7 @@ merged_settings apply_settings(route& r, const conf::config& cfg, const std::vec
         take(timeout, s.handler_timeout);
         take(auth_type, s.auth_type);
         take(auth_name, s.auth_name);
+        take(group, s.process_group);
         for (const auto& [key, value] : s.options) {
             if (value.empty()) {
                 r.options.erase(key);
@@ -401,6 +402,7 @@ merged_settings apply_settings(route& r, const conf::config& cfg, const std::vec
     r.handler_timeout = timeout.value_or(cfg.limits.handler_timeout);
     r.auth_type = auth_type.value_or("");
     r.auth_name = auth_name.value_or("");
+    r.process_group = group.value_or("");
     return m;
 }
 

@@ -105,6 +105,7 @@ struct route {
     std::chrono::milliseconds handler_timeout{0};
     std::string auth_type;
     std::string auth_name;
+    std::string process_group;         // served by that process group ("" = this process)
 
     const phase_route& at(conf::phase p) const { return phases[static_cast<std::size_t>(p)]; }
 };

@@ -17,6 +17,7 @@
 #include <strings.h>
 
 #include <cctype>
+#include <cstdlib>
 #include <cstring>
 #include <unordered_map>
 
@@ -121,6 +122,7 @@ struct wsgi_state {
     py::ref input_type;
     py::ref start_response_type;
     py::ref s_interp;       // this interpreter's name
+    py::ref s_group;        // mod_wsgi.process_group: "" in a worker
     // Every environ key, with this interpreter's constants filled in: a request's
     // environ starts as a copy (one presized table, no growth while it is filled).
     py::ref env_template;
@@ -598,8 +600,10 @@ wsgi_state* make_state(interpreter& in) {
         return nullptr;
     }
     ws->s_interp = py::ref::steal(py::str(in.name()));
+    const char* group = std::getenv("SUBHTTPD_PROCESS_GROUP");  // set in a process group's process
+    ws->s_group = py::ref::steal(py::str(group != nullptr ? group : ""));
     ws->env_template = py::ref::steal(PyDict_New());
-    if (!ws->s_interp || !ws->env_template) {
+    if (!ws->s_interp || !ws->s_group || !ws->env_template) {
         return nullptr;
     }
     struct constant {
@@ -610,7 +614,7 @@ wsgi_state* make_state(interpreter& in) {
         {k_wsgi_version, ws->version.get()},       {k_wsgi_errors, ws->errors.get()},
         {k_wsgi_run_once, Py_False},                {k_wsgi_file_wrapper, ws->file_wrapper.get()},
         {k_wsgi_input_terminated, Py_True},         {k_application_group, ws->s_interp.get()},
-        {k_process_group, ws->s_empty.get()},       {k_subhttpd_interpreter, ws->s_interp.get()},
+        {k_process_group, ws->s_group.get()},       {k_subhttpd_interpreter, ws->s_interp.get()},
     };
     for (int i = 0; i < key_count; ++i) {
         if (i == k_https || i == k_content_type || i == k_content_length || i == k_close) {

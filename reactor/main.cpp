@@ -8,6 +8,7 @@
 #include "conf/config.h"
 #include "hosts/extensions.h"
 #include "hosts/route.h"
+#include "reactor/groups.h"
 #include "reactor/dev.h"
 #include "reactor/init.h"
 #include "common/escape.h"
@@ -250,6 +251,7 @@ int cmd_check(const args& a) {
               << " in " << r.cfg->files.size() << " file" << (r.cfg->files.size() == 1 ? "" : "s") << ", "
               << r.cfg->server.listen.size() << " listener" << (r.cfg->server.listen.size() == 1 ? "" : "s")
               << "\n";
+    std::cout << subhttpd::reactor::groups::describe(*r.cfg);
     return 0;
 }
 

@@ -28,6 +28,8 @@
 #include "reactor/http/clock.h"
 #include "reactor/http/connection.h"
 #include "reactor/http/exchange.h"
+#include "reactor/groups.h"
+#include "reactor/handoff.h"
 #include "reactor/listeners.h"
 #include "reactor/metrics.h"
 #include "reactor/pool.h"
@@ -76,6 +78,7 @@ struct server::impl {
     bool recycle_asked = false;
     std::size_t peak_connections = 0;
     metrics::recorder meter;  // this worker's slot of the shared counters
+    std::unique_ptr<handoff_inbox> inbox;  // connections handed over by other processes
 
     static void notify(const char* state) {
 #ifdef SUBHTTPD_HAVE_SYSTEMD
@@ -104,6 +107,9 @@ struct server::impl {
 
     std::vector<conf::listen_addr> listen_addrs(const conf::config& c) const {
         std::vector<conf::listen_addr> out;
+        if (!opts.links.group.empty()) {
+            return out;  // a process group's process accepts nothing itself
+        }
         if (opts.listen_override.empty()) {
             out = c.server.listen;
         }
@@ -150,6 +156,9 @@ struct server::impl {
             }
         }
         for (const conf::site& s : c.sites) {
+            if (!groups::serves_site_imports(s, opts.links.group)) {
+                continue;
+            }
             std::string interp_name = s.settings.interpreter.value_or(s.server_name);
             for (const std::string& entry : s.imports) {
                 if (!imported.emplace(interp_name, entry).second) {
@@ -353,6 +362,10 @@ struct server::impl {
         std::shared_ptr<const conf::config> snap = cfg;  // this request keeps its snapshot
         hosts::request_line line{ex->host(), ex->method(), ex->target()};
         std::shared_ptr<const hosts::route> r = routes.get(*snap, generation, line, t0);
+        if (r->process_group != opts.links.group) {
+            route_elsewhere(std::move(ex), r->process_group, opts.links);  // reactor/handoff.h
+            return;
+        }
         bool python = r->output_filter.set;  // a file served through output filters runs them
         for (const auto& pr : r->phases) {
             python = python || pr.set;
@@ -455,6 +468,7 @@ void server::impl::stop() {
     log::write(log::level::notice, "server", "", "stopping: no new connections; finishing requests in flight");
     notify("STOPPING=1");
     listeners.close_all();
+    inbox.reset();
     front->stop();
     stop_deadline = mono_now() + static_cast<double>(cfg->server.shutdown_grace.count()) / 1000.0;
     check_stopped();
@@ -540,6 +554,12 @@ std::string server::start() {
     if (!err.empty()) {
         return err;
     }
+    if (s.opts.after_logs) {
+        err = s.opts.after_logs();  // a process group's account (reactor/groups.h)
+        if (!err.empty()) {
+            return err;
+        }
+    }
     event_set_log_callback(on_libevent_log);
     evthread_use_pthreads();
     signal(SIGPIPE, SIG_IGN);
@@ -572,6 +592,9 @@ std::string server::start() {
     s.exec = std::make_unique<loop_executor>(s.base, threads, static_cast<std::size_t>(threads) * 16);
     s.disp = std::make_unique<interp::dispatcher>(s.reg, serve_default, *s.exec);
     s.listeners.inherit(s.opts.inherited_listeners);
+    if (s.opts.links.active()) {
+        s.inbox = std::make_unique<handoff_inbox>(s.base, s.opts.links.inbox, *s.front);
+    }
     s.front->on_change([&s](std::size_t open) {
         s.peak_connections = std::max(s.peak_connections, open);
         if (!s.stopping && s.cfg) {

@@ -6,12 +6,14 @@
 // Signals: SIGHUP reload, SIGTERM/SIGINT graceful stop, SIGUSR1 reopen logs.
 // Construct, start() and run() from one thread: the loop thread.
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "conf/config.h"
+#include "reactor/handoff.h"
 
 namespace subhttpd::reactor {
 
@@ -23,6 +25,8 @@ struct server_options {
     bool is_worker = false;
     std::string runtime_dir;  // the Python runtime (reactor/runtime_path.h)
     std::vector<std::string> argv;  // the command line, for a binary upgrade (SIGUSR2)
+    handoff_links links;            // process groups (reactor/groups.h)
+    std::function<std::string()> after_logs;  // run once the logs are open, before Python ("" or an error)
 };
 
 class server {

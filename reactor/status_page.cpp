@@ -1,6 +1,7 @@
 #include "reactor/status_page.h"
 
 #include "common/escape.h"
+#include "reactor/groups.h"
 
 #include <Python.h>
 #include <event2/event.h>
@@ -100,7 +101,7 @@ std::string render_json(const server_figures& f) {
              std::to_string(in.generation) + ", \"retired\": " + (in.retired ? "true" : "false") + ", \"last_used\": " +
              (in.last_used > 0 ? num(in.last_used) : std::string("null")) + "}";
     }
-    o += "]}\n";
+    o += "]" + groups::status_json_member() + "}\n";
     return o;
 }
 
@@ -151,6 +152,7 @@ std::string render_metrics(const server_figures& f) {
     o += "# HELP subhttpd_interpreters_retired Interpreters replaced by autoreload = \"app\" and parked, in the "
          "answering worker.\n# TYPE subhttpd_interpreters_retired gauge\nsubhttpd_interpreters_retired{" + me + "} " +
          std::to_string(retired) + "\n";
+    o += groups::status_metrics();
     return o;
 }
 
@@ -254,7 +256,7 @@ std::string render_html(const server_figures& f) {
              " ms)</td><td>" + std::to_string(in.requests) + "</td><td>" + std::to_string(in.errors) + "</td><td>" +
              std::to_string(in.modules) + "</td><td>" + when(in.last_used) + "</td></tr>\n";
     }
-    o += "</table>\n</body></html>\n";
+    o += "</table>\n" + groups::status_html() + "</body></html>\n";
     return o;
 }
 

@@ -18,6 +18,7 @@
 #include "common/log.h"
 #include "conf/config.h"
 #include "reactor/faults.h"
+#include "reactor/groups.h"
 #include "reactor/listeners.h"
 #include "reactor/metrics.h"
 
@@ -251,8 +252,16 @@ int run_workers(server_options opts, unsigned workers) {
     signal(SIGXFSZ, SIG_IGN);
 
     const conf::config& cfg = *r.cfg;
+    groups::plan group_plan;  // [[process_group]] processes fill the places after the workers'
+    err = group_plan.prepare(cfg);
+    if (!err.empty()) {
+        log::write(log::level::crit, "workers", "", err);
+        return 1;
+    }
+    opts.links = group_plan.worker_links();
+    const unsigned all_places = workers + static_cast<unsigned>(group_plan.process_count());
     double stall = static_cast<double>(conf::effective_stall_timeout(cfg).count()) / 1000.0;
-    std::size_t slot_count = static_cast<std::size_t>(workers) * 3 + 2;
+    std::size_t slot_count = static_cast<std::size_t>(all_places) * 3 + 2;
     faults::worker_slot* slots = faults::map_slots(slot_count);
     if (slots == nullptr) {
         log::write(log::level::crit, "workers", "", "cannot map the workers' shared memory");
@@ -262,7 +271,7 @@ int run_workers(server_options opts, unsigned workers) {
         log::write(log::level::warn, "workers", "", "cannot map the shared metrics: each worker reports only itself");
     }
     std::vector<child> children;
-    std::vector<place> places(workers);
+    std::vector<place> places(all_places);
     auto free_slot = [&]() -> faults::worker_slot* {
         for (std::size_t i = 0; i < slot_count; ++i) {
             bool used = false;
@@ -281,7 +290,10 @@ int run_workers(server_options opts, unsigned workers) {
             return nullptr;
         }
         metrics::assign(static_cast<std::size_t>(slot - slots), pos);
-        pid_t pid = spawn(opts, pos, slot);
+        pid_t pid = pos < workers ? spawn(opts, pos, slot) : spawn(group_plan.options_for(opts, pos - workers), pos, slot);
+        if (pid > 0 && pos >= workers) {
+            group_plan.started(pos - workers, pid, slot);
+        }
         if (pid < 0) {
             log::writef(log::level::error, "workers", "cannot fork a worker: %s", std::strerror(errno));
             places[pos].restart_at = now_s() + 1;
@@ -401,6 +413,9 @@ int run_workers(server_options opts, unsigned workers) {
                 continue;
             }
             child c = *it;
+            if (c.pos >= workers) {
+                group_plan.ended(c.pos - workers, pid, describe(status));
+            }
             bool beat = c.slot->beat_ms.load() != 0;
             ever_served = ever_served || beat;
             faults::reset(*c.slot);
@@ -433,8 +448,9 @@ int run_workers(server_options opts, unsigned workers) {
             pl.restarts = beat ? 0 : pl.restarts + 1;
             double delay = pl.restarts <= 1 ? 0.1 : std::min(30.0, 0.5 * (1 << std::min(pl.restarts - 1, 6)));
             pl.restart_at = now_s() + delay;
-            log::writef(log::level::error, "workers", "worker %d %s; restarting in %.1f s", static_cast<int>(pid),
-                        describe(status).c_str(), delay);
+            log::writef(log::level::error, "workers", "%s %s;%s restarting in %.1f s",
+                        (c.pos < workers ? "worker " + std::to_string(pid) : group_plan.label(c.pos - workers, pid)).c_str(),
+                        describe(status).c_str(), c.pos < workers ? "" : " its connections are lost;", delay);
         }
         if (stopping) {
             if (children.empty()) {

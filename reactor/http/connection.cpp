@@ -649,6 +649,25 @@ void connection::fail(int status, std::string_view why) {
 
 void connection::abort() { close(); }
 
+void connection::handed_off() {
+    if (fd_ < 0) {
+        return;
+    }
+    active_ = nullptr;  // the caller has let go of the exchange
+    event_del(read_ev_);
+    event_del(write_ev_);
+    event_del(timer_ev_);
+    ::close(fd_);
+    fd_ = -1;
+    front_.closed(this);
+    drain_waiters_.clear();
+    if (busy_ > 0) {
+        dead_ = true;
+    } else {
+        delete this;
+    }
+}
+
 void connection::close() {
     if (fd_ < 0) {
         return;
@@ -704,11 +723,13 @@ front::~front() {
     }
 }
 
-void front::adopt(int fd, const sockaddr* peer, socklen_t len) {
+void front::adopt(int fd, const sockaddr* peer, socklen_t len) { take(fd, peer, len); }
+
+connection* front::take(int fd, const sockaddr* peer, socklen_t len) {
     if (open_ >= settings_.max_connections || stopping_) {
         ++refused_;
         ::close(fd);
-        return;
+        return nullptr;
     }
     bool local = peer != nullptr && peer->sa_family == AF_UNIX;
     if (!local) {
@@ -717,6 +738,19 @@ void front::adopt(int fd, const sockaddr* peer, socklen_t len) {
     }
     auto* c = new connection(*this, fd, peer, len, local);
     opened(c);
+    return c;
+}
+
+void front::adopt(int fd, const sockaddr* peer, socklen_t len, std::string_view already_read) {
+    connection* c = take(fd, peer, len);
+    if (c == nullptr || already_read.empty()) {
+        return;
+    }
+    connection::busy_guard g(c);
+    c->grow(already_read.size());
+    std::memcpy(c->buf_.get() + c->len_, already_read.data(), already_read.size());
+    c->len_ += already_read.size();
+    c->process();
 }
 
 void front::opened(connection* c) {

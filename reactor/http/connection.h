@@ -63,6 +63,18 @@ public:
     void exchange_done(http_exchange* ex);  // the exchange is being destroyed
     bool closed() const { return fd_ < 0; }
 
+    // Hand-off to another process (reactor/handoff.h): the raw bytes of the
+    // request in flight and what the client pipelined behind it; then the
+    // socket leaves this process: our descriptor closes, nothing is sent.
+    std::string_view request_head_bytes() const { return {buf_.get() + pos_, head_.head_bytes}; }
+    std::string_view pipelined_bytes() const {
+        return {buf_.get() + pos_ + head_.head_bytes, len_ - pos_ - head_.head_bytes};
+    }
+    bool output_pending() const { return evbuffer_get_length(out_) != 0; }
+    int socket() const { return fd_; }
+    const sockaddr_storage& peer_address() const { return peer_addr_; }
+    void handed_off();
+
     static void on_read(evutil_socket_t fd, short what, void* arg) noexcept;
     static void on_write(evutil_socket_t fd, short what, void* arg) noexcept;
     static void on_timer(evutil_socket_t fd, short what, void* arg) noexcept;
@@ -147,6 +159,9 @@ public:
     // A socket a listener accepted; the front owns it from here. Beyond
     // max_connections it is closed at once (counted as refused).
     void adopt(int fd, const sockaddr* peer, socklen_t len);
+    // A socket another process handed over with the bytes it had already read:
+    // parsed as if they had just arrived.
+    void adopt(int fd, const sockaddr* peer, socklen_t len, std::string_view already_read);
 
     std::size_t open() const { return open_; }
     std::uint64_t total() const { return total_; }
@@ -162,6 +177,7 @@ public:
 
 private:
     friend class connection;
+    connection* take(int fd, const sockaddr* peer, socklen_t len);  // nullptr: refused
     void opened(connection* c);
     void closed(connection* c);
 

@@ -63,6 +63,15 @@ public:
     // The connection is closing: keep copies of the request, drop the link.
     void detach();
 
+    // Hand-off (reactor/handoff.h): the connection and the body read so far.
+    connection* link() const { return conn_; }
+    std::string_view body_bytes() const { return body_; }
+    // The connection went to another process, which answers this request.
+    void handed_off() {
+        conn_ = nullptr;
+        finished_ = true;
+    }
+
 private:
     void count_refused(int n);
 

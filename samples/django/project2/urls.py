@@ -2,4 +2,4 @@ from django.urls import path
 
 from . import views
 
-urlpatterns = [path("whoami", views.whoami)]
+urlpatterns = [path("whoami", views.whoami), path("numbers", views.numbers)]
