@@ -210,6 +210,14 @@ int run_workers(server_options opts, unsigned workers) {
         log::write(log::level::crit, "workers", "", err);
         return 1;
     }
+    groups::plan group_plan;  // [[process_group]] processes fill the places after the workers'
+    err = group_plan.prepare(*r.cfg);
+    if (!err.empty()) {
+        log::write(log::level::crit, "workers", "", err);
+        return 1;
+    }
+    opts.links = group_plan.worker_links();
+    const unsigned all_places = workers + static_cast<unsigned>(group_plan.process_count());
     std::vector<conf::listen_addr> addrs = r.cfg->server.listen;
     if (!opts.listen_override.empty()) {
         addrs.clear();
@@ -252,14 +260,6 @@ int run_workers(server_options opts, unsigned workers) {
     signal(SIGXFSZ, SIG_IGN);
 
     const conf::config& cfg = *r.cfg;
-    groups::plan group_plan;  // [[process_group]] processes fill the places after the workers'
-    err = group_plan.prepare(cfg);
-    if (!err.empty()) {
-        log::write(log::level::crit, "workers", "", err);
-        return 1;
-    }
-    opts.links = group_plan.worker_links();
-    const unsigned all_places = workers + static_cast<unsigned>(group_plan.process_count());
     double stall = static_cast<double>(conf::effective_stall_timeout(cfg).count()) / 1000.0;
     std::size_t slot_count = static_cast<std::size_t>(all_places) * 3 + 2;
     faults::worker_slot* slots = faults::map_slots(slot_count);
