@@ -10,11 +10,14 @@ import json
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
+import threading
 
 import pytest
 
+import conftest
 from conftest import SOURCE_DIR, Server, free_port, run_cli
 
 HAVE_NUMPY = subprocess.run(["/usr/bin/python3", "-c", "import numpy"], capture_output=True).returncode == 0
@@ -30,6 +33,11 @@ HANDLERS = {
             req.content_type = "text/plain"
             if req.uri == "/crash":
                 ctypes.string_at(0)          # SIGSEGV in this process
+            if req.uri == "/stall":
+                ctypes.PyDLL(None).sleep(600)  # holds this process's loop
+            if req.uri == "/option":
+                req.write("%s v=%s" % (req.hostname, req.get_options().get("v", "")), 0)
+                return apache.OK
             if req.uri == "/echo":
                 body = req.read()
                 req.write("%s %d %s" % (req.hostname, len(body), body[:40].decode("latin-1")), 0)
@@ -151,6 +159,52 @@ def test_crash_in_group_touches_only_the_group(make_server):
     assert "process group 'analytics' process %d killed by SIGSEGV" % before in log, log[-3000:]
 
 
+def test_stall_in_group_touches_only_the_group(make_server):
+    srv = start(make_server, server_extra='stall_timeout = "1s"')
+    before = pid_of(srv.get("/", host="grp.test"))
+    worker = pid_of(srv.get("/", host="sub.test"))
+    done = []
+
+    def stall():
+        try:
+            srv.get("/stall", host="grp.test", timeout=30)
+        except (http.client.HTTPException, OSError):
+            pass
+        done.append(True)
+
+    t = threading.Thread(target=stall)
+    t.start()
+    try:
+        assert srv.wait_for(lambda: "stalled" in srv.log(), timeout=30), srv.log()[-3000:]
+        r = srv.get("/", host="sub.test")
+        assert r.status == 200 and pid_of(r) == worker
+
+        def back():
+            try:
+                resp = srv.get("/", host="grp.test", timeout=5)
+            except (http.client.HTTPException, OSError):
+                return None
+            return resp if resp.status == 200 and pid_of(resp) != before else None
+        assert srv.wait_for(back, timeout=30), srv.log()[-3000:]
+    finally:
+        t.join(40)
+    assert done
+
+
+def test_group_reloads_with_the_config(make_server):
+    sites = SITES.replace('process_group = "analytics"\n', 'process_group = "analytics"\n    options = { v = "one" }\n', 1)
+    srv = start(make_server, sites=sites, reload="signal")
+    assert srv.get("/option", host="grp.test").text == "grp.test v=one"
+    path = os.path.join(srv.root, "sites.d", "s.toml")
+    with open(path) as f:
+        text = f.read()
+    with open(path, "w") as f:
+        f.write(text.replace('v = "one"', 'v = "two"'))
+    srv.signal(signal.SIGHUP)
+    assert srv.wait_for(lambda: srv.get("/option", host="grp.test").text == "grp.test v=two", timeout=20), \
+        srv.log()[-3000:]
+
+
 def test_keep_alive_and_pipelining_across_the_hand_off(make_server):
     srv = start(make_server)
     # Keep-alive: one connection, alternating between a worker site and a group site.
@@ -254,6 +308,33 @@ def test_unknown_user_refuses_to_start(make_server):
         assert "no such user 'no-such-user-here'" in str(e.value)
     else:
         assert "the server must start as root to switch to it" in str(e.value)
+
+
+def test_user_needs_the_server_started_as_root(tmp_path):
+    if os.geteuid() != 0:
+        pytest.skip("needs root to start the server as another user")
+    nobody = pwd.getpwnam("nobody")
+    (tmp_path / "mp").mkdir()
+    main = tmp_path / "server.toml"
+    main.write_text('[server]\nlisten = ["127.0.0.1:%d"]\nerror_log = "-"\n\n[[process_group]]\nname = "g"\n'
+                    'user = "root"\n\n[[site]]\nserver_name = "a.test"\ndocument_root = "mp"\nhandler = "h"\n'
+                    'process_group = "g"\n' % free_port())
+    os.chmod(str(tmp_path), 0o755)
+    p = str(tmp_path)
+    while p not in ("/", "/tmp"):
+        os.chmod(p, os.stat(p).st_mode | 0o711)
+        p = os.path.dirname(p)
+
+    def as_nobody():
+        os.setgroups([])
+        os.setgid(nobody.pw_gid)
+        os.setuid(nobody.pw_uid)
+
+    done = subprocess.run([conftest.BINARY, "-c", str(main)], capture_output=True, text=True, timeout=30,
+                          preexec_fn=as_nobody)
+    assert done.returncode == 1, done.stderr
+    assert "server.toml:5:1: process_group 'g' runs as user 'root': the server must start as root" in done.stderr, \
+        done.stderr
 
 
 # ---- two Unix users ---------------------------------------------------------
