@@ -35,6 +35,9 @@ HANDLERS = {
                 ctypes.string_at(0)          # SIGSEGV in this process
             if req.uri == "/stall":
                 ctypes.PyDLL(None).sleep(600)  # holds this process's loop
+            if req.uri == "/big":
+                req.write("x" * (4 * 1024 * 1024), 0)
+                return apache.OK
             if req.uri == "/option":
                 req.write("%s v=%s" % (req.hostname, req.get_options().get("v", "")), 0)
                 return apache.OK
@@ -243,6 +246,25 @@ def test_keep_alive_and_pipelining_across_the_hand_off(make_server):
     assert got[3][1].startswith(b"sub.test")
     assert got[4][1] == b"sub.test 6 second"
     assert got[5][1].startswith(b"grp.test")
+
+
+def test_answers_before_the_hand_off_leave_first(make_server):
+    # A large answer still being written when the next (pipelined) request goes
+    # to the group: the hand-off waits until it has left.
+    srv = start(make_server)
+    s = socket.create_connection(("127.0.0.1", srv.port), timeout=30)
+    try:
+        s.sendall(b"GET /big HTTP/1.1\r\nHost: sub.test\r\n\r\n"
+                  b"GET / HTTP/1.1\r\nHost: grp.test\r\n\r\n"
+                  b"GET /big HTTP/1.1\r\nHost: grp.test\r\n\r\n"
+                  b"GET / HTTP/1.1\r\nHost: sub.test\r\n\r\n")
+        f = s.makefile("rb")
+        got = [read_response(f) for _ in range(4)]
+    finally:
+        s.close()
+    assert [st for st, _ in got] == [200] * 4
+    assert got[0][1] == b"x" * (4 * 1024 * 1024) and got[2][1] == got[0][1]
+    assert got[1][1].startswith(b"grp.test") and got[3][1].startswith(b"sub.test")
 
 
 @pytest.mark.parametrize("size", [5, 40000, 300000])
