@@ -25,12 +25,14 @@ constexpr std::uint32_t in_memfd = 1;
 constexpr std::size_t inline_limit = 48 * 1024;   // larger: the bytes go in a memfd
 constexpr std::size_t receive_room = 64 * 1024;
 constexpr int batch = 16;                          // messages taken per wake-up
+constexpr unsigned max_hops = 2;                   // worker -> group -> worker is the longest honest path
 
 struct wire_header {
     std::uint32_t magic = wire_magic;
     std::uint32_t flags = 0;
     std::uint64_t bytes = 0;
     std::uint32_t peer_len = 0;
+    std::uint32_t hops = 0;  // hand-offs of this request before this one
     sockaddr_storage peer{};
 };
 
@@ -114,6 +116,7 @@ int send_connection(int channel, http::connection& c, const http::http_exchange&
     frame(c, ex, f);
     std::size_t payload = f.total;  // the header is not counted in `total`
     h.bytes = payload;
+    h.hops = c.handoff_hops() + 1;
     const sockaddr_storage& peer = c.peer_address();
     h.peer = peer;
     h.peer_len = peer.ss_family == AF_INET    ? sizeof(sockaddr_in)
@@ -175,6 +178,17 @@ void send_when_drained(std::shared_ptr<std::unique_ptr<http::http_exchange>> hel
 void hand_off(std::unique_ptr<http::http_exchange> ex, int channel, const std::string& target) {
     http::connection* c = ex->link();
     if (c == nullptr || c->closed()) {
+        return;
+    }
+    if (c->handoff_hops() >= max_hops) {
+        // Processes disagree on where this request belongs (a reload that has
+        // reached some of them, or a path the group's user cannot see).
+        log::writef(log::level::error, "handoff",
+                    "\"%.*s %.*s\" was handed over %u times without being served (the processes route it "
+                    "differently: a reload under way, or a path %s cannot see); answered 503",
+                    static_cast<int>(ex->method().size()), ex->method().data(), static_cast<int>(ex->target().size()),
+                    ex->target().data(), c->handoff_hops(), target.c_str());
+        send_error(*ex, 503, {{"Retry-After", "1"}});
         return;
     }
     if (c->output_pending()) {
@@ -300,7 +314,7 @@ void handoff_inbox::read_messages() {
         }
         ++received_;
         front_.adopt(fds[0], h.peer_len == 0 ? nullptr : reinterpret_cast<const sockaddr*>(&h.peer),
-                     static_cast<socklen_t>(h.peer_len), bytes);
+                     static_cast<socklen_t>(h.peer_len), bytes, h.hops);
     }
 }
 

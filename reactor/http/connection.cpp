@@ -396,6 +396,7 @@ void connection::exchange_done(http_exchange* ex) {
     active_ = nullptr;
     pos_ += head_.head_bytes;
     phase_ = phase::idle;
+    handoff_hops_ = 0;
     body_text_.clear();
     body_ev_used_ = false;
     if (body_text_.capacity() > 64 * 1024) {
@@ -741,12 +742,13 @@ connection* front::take(int fd, const sockaddr* peer, socklen_t len) {
     return c;
 }
 
-void front::adopt(int fd, const sockaddr* peer, socklen_t len, std::string_view already_read) {
+void front::adopt(int fd, const sockaddr* peer, socklen_t len, std::string_view already_read, unsigned hops) {
     connection* c = take(fd, peer, len);
     if (c == nullptr || already_read.empty()) {
         return;
     }
     connection::busy_guard g(c);
+    c->handoff_hops_ = static_cast<std::uint8_t>(hops > 255 ? 255 : hops);
     c->grow(already_read.size());
     std::memcpy(c->buf_.get() + c->len_, already_read.data(), already_read.size());
     c->len_ += already_read.size();

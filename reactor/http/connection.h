@@ -73,6 +73,9 @@ public:
     bool output_pending() const { return evbuffer_get_length(out_) != 0; }
     int socket() const { return fd_; }
     const sockaddr_storage& peer_address() const { return peer_addr_; }
+    // Times the request now in flight has been handed over already (a guard
+    // against processes that disagree on where it belongs).
+    unsigned handoff_hops() const { return handoff_hops_; }
     void handed_off();
 
     static void on_read(evutil_socket_t fd, short what, void* arg) noexcept;
@@ -133,6 +136,7 @@ private:
     bool pending_input_ = false;  // process() again once the request in flight ends
     bool lingering_ = false;      // half-closed: reading and dropping until EOF or the timer
     bool fresh_ = true;           // no request byte seen yet (kept through a graceful stop)
+    std::uint8_t handoff_hops_ = 0;  // for the first request after an adoption
 
     std::string head_text_;       // response head being built (reused)
     std::string body_text_;       // buffered response body (reused)
@@ -161,7 +165,7 @@ public:
     void adopt(int fd, const sockaddr* peer, socklen_t len);
     // A socket another process handed over with the bytes it had already read:
     // parsed as if they had just arrived.
-    void adopt(int fd, const sockaddr* peer, socklen_t len, std::string_view already_read);
+    void adopt(int fd, const sockaddr* peer, socklen_t len, std::string_view already_read, unsigned hops);
 
     std::size_t open() const { return open_; }
     std::uint64_t total() const { return total_; }
