@@ -636,7 +636,7 @@ std::string server::start() {
     for (const auto& l : s.listeners.bound()) {
         log::write(log::level::notice, "server", "", "listening on " + l);
     }
-    if (s.cfg->server.dev) {
+    if (s.cfg->server.dev && s.opts.links.group.empty()) {  // one banner, from the workers
         std::string b = dev::banner(*s.cfg, s.listen_addrs(*s.cfg));
         std::fwrite(b.data(), 1, b.size(), stderr);
         std::fflush(stderr);
