@@ -79,6 +79,7 @@ struct server::impl {
     std::size_t peak_connections = 0;
     metrics::recorder meter;  // this worker's slot of the shared counters
     std::unique_ptr<handoff_inbox> inbox;  // connections handed over by other processes
+    double inbox_until = 0;                // stopping: still read for a moment (hand-offs already sent)
 
     static void notify(const char* state) {
 #ifdef SUBHTTPD_HAVE_SYSTEMD
@@ -468,7 +469,7 @@ void server::impl::stop() {
     log::write(log::level::notice, "server", "", "stopping: no new connections; finishing requests in flight");
     notify("STOPPING=1");
     listeners.close_all();
-    inbox.reset();
+    inbox_until = mono_now() + 1.0;
     front->stop();
     stop_deadline = mono_now() + static_cast<double>(cfg->server.shutdown_grace.count()) / 1000.0;
     check_stopped();
@@ -489,7 +490,10 @@ void on_stop_timer(evutil_socket_t, short, void* arg) noexcept {
 
 // Exits the loop once nothing is in flight, or when shutdown_grace has passed.
 void server::impl::check_stopped() {
-    bool idle = disp->in_flight() == 0 && front->open() == 0;  // every connection answered and closed
+    if (inbox && mono_now() >= inbox_until) {
+        inbox.reset();
+    }
+    bool idle = disp->in_flight() == 0 && front->open() == 0 && !inbox;  // every connection answered and closed
     if (!idle && mono_now() < stop_deadline) {
         if (stop_timer == nullptr) {
             stop_timer = evtimer_new(base, on_stop_timer, this);

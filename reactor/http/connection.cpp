@@ -724,10 +724,10 @@ front::~front() {
     }
 }
 
-void front::adopt(int fd, const sockaddr* peer, socklen_t len) { take(fd, peer, len); }
+void front::adopt(int fd, const sockaddr* peer, socklen_t len) { take(fd, peer, len, false); }
 
-connection* front::take(int fd, const sockaddr* peer, socklen_t len) {
-    if (open_ >= settings_.max_connections || stopping_) {
+connection* front::take(int fd, const sockaddr* peer, socklen_t len, bool handed) {
+    if (open_ >= settings_.max_connections || (stopping_ && !handed)) {
         ++refused_;
         ::close(fd);
         return nullptr;
@@ -743,7 +743,7 @@ connection* front::take(int fd, const sockaddr* peer, socklen_t len) {
 }
 
 void front::adopt(int fd, const sockaddr* peer, socklen_t len, std::string_view already_read, unsigned hops) {
-    connection* c = take(fd, peer, len);
+    connection* c = take(fd, peer, len, true);
     if (c == nullptr || already_read.empty()) {
         return;
     }

@@ -164,7 +164,8 @@ public:
     // max_connections it is closed at once (counted as refused).
     void adopt(int fd, const sockaddr* peer, socklen_t len);
     // A socket another process handed over with the bytes it had already read:
-    // parsed as if they had just arrived.
+    // parsed as if they had just arrived (also while stopping: that request was
+    // accepted before, it is answered with Connection: close).
     void adopt(int fd, const sockaddr* peer, socklen_t len, std::string_view already_read, unsigned hops);
 
     std::size_t open() const { return open_; }
@@ -181,7 +182,7 @@ public:
 
 private:
     friend class connection;
-    connection* take(int fd, const sockaddr* peer, socklen_t len);  // nullptr: refused
+    connection* take(int fd, const sockaddr* peer, socklen_t len, bool handed);  // nullptr: refused
     void opened(connection* c);
     void closed(connection* c);
 

@@ -208,6 +208,47 @@ def test_group_reloads_with_the_config(make_server):
         srv.log()[-3000:]
 
 
+def test_sigusr2_upgrade_with_a_group_drops_nothing(make_server):
+    srv = start(make_server)
+    before = pid_of(srv.get("/", host="grp.test"))
+    results = []
+    stop = threading.Event()
+
+    def load():
+        while not stop.is_set() and len(results) < 3000:
+            try:
+                r = srv.get("/", host="grp.test", timeout=20)
+                results.append((r.status, pid_of(r) if r.status == 200 else 0))
+            except Exception as e:  # a dropped connection
+                results.append((0, repr(e)))
+
+    t = threading.Thread(target=load)
+    t.start()
+    new_sup = None
+    try:
+        srv.wait_for(lambda: len(results) > 20, timeout=10)
+        srv.signal(signal.SIGUSR2)
+        assert srv.wait_for(lambda: "serves now" in srv.log(), timeout=30), srv.log()[-3000:]
+        srv.proc.wait(30)  # the old supervisor finishes and exits
+        assert srv.wait_for(lambda: [p for st, p in results[-5:] if st == 200 and p != before], timeout=20)
+    finally:
+        stop.set()
+        t.join(60)
+        for line in srv.log().splitlines():
+            if "upgrading: started" in line:
+                new_sup = int(line.split("as supervisor ")[1].split()[0])
+        if new_sup:
+            os.kill(new_sup, signal.SIGTERM)
+            for _ in range(300):
+                try:
+                    os.kill(new_sup, 0)
+                except OSError:
+                    break
+                threading.Event().wait(0.05)
+    bad = [r for r in results if r[0] != 200]
+    assert not bad, (bad[:5], srv.log()[-3000:])
+
+
 def test_keep_alive_and_pipelining_across_the_hand_off(make_server):
     srv = start(make_server)
     # Keep-alive: one connection, alternating between a worker site and a group site.
