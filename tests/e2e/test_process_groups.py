@@ -249,8 +249,11 @@ def test_sigusr2_upgrade_with_a_group_drops_nothing(make_server):
     assert not bad, (bad[:5], srv.log()[-3000:])
 
 
-def test_keep_alive_and_pipelining_across_the_hand_off(make_server):
-    srv = start(make_server)
+@pytest.mark.parametrize("workers", [1, 2])
+def test_keep_alive_and_pipelining_across_the_hand_off(make_server, workers):
+    # Two workers and two group processes: every one shares the channels.
+    srv = start(make_server, server_extra="workers = %d" % workers,
+                groups=GROUPS.replace("processes = 1", "processes = %d" % workers))
     # Keep-alive: one connection, alternating between a worker site and a group site.
     conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=15)
     try:
