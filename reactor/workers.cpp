@@ -196,6 +196,14 @@ std::string describe(int status) {
 }  // namespace
 
 int run_workers(server_options opts, unsigned workers) {
+    // Blocked before the ports are bound: a client may connect, and a signal
+    // may come, from then on; the loop below takes them with sigtimedwait.
+    sigset_t set;
+    sigemptyset(&set);
+    for (int s : {SIGCHLD, SIGHUP, SIGTERM, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2}) {
+        sigaddset(&set, s);
+    }
+    sigprocmask(SIG_BLOCK, &set, nullptr);
     std::string exe = self_exe();
     std::map<std::string, int> handed = take_inherited();
     conf::load_result r = conf::load(opts.config_path);
@@ -250,12 +258,6 @@ int run_workers(server_options opts, unsigned workers) {
     for (const auto& [text, fd] : handed) {
         ::close(fd);  // no longer configured
     }
-    sigset_t set;
-    sigemptyset(&set);
-    for (int s : {SIGCHLD, SIGHUP, SIGTERM, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2}) {
-        sigaddset(&set, s);
-    }
-    sigprocmask(SIG_BLOCK, &set, nullptr);
     signal(SIGPIPE, SIG_IGN);
     signal(SIGXFSZ, SIG_IGN);
 

@@ -180,6 +180,7 @@ def cleanup(data):
 
 def handler(req):
     req.register_cleanup(cleanup, None)
+    open(os.path.join(here, "started"), "w").close()
     time.sleep(float(req.args or 0))
     req.write("finished")
     return apache.OK
@@ -188,7 +189,9 @@ def handler(req):
     result = {}
     t = threading.Thread(target=lambda: result.setdefault("r", srv.get("/?1", host="r.test")))
     t.start()
-    time.sleep(0.3)
+    # SIGTERM once the request is inside its handler (not while it still waits
+    # in the kernel's accept queue: a stopping server does not accept)
+    assert srv.wait_for(lambda: os.path.exists(os.path.join(srv.root, "w", "started")), timeout=30)
     code = srv.stop(signal.SIGTERM)
     t.join(10)
     assert code == 0
