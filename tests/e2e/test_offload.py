@@ -2,6 +2,7 @@
 subhttpd.offload, handler timeouts, a full queue, and PyGILState in
 main_interpreter."""
 
+import os
 import threading
 import time
 
@@ -10,6 +11,12 @@ SLOW_AND_FAST = {
         [[site]]
         server_name = "slow.test"
         document_root = "../slow"
+        handler = "h"
+        offload = true
+
+        [[site]]
+        server_name = "gate.test"
+        document_root = "../gate"
         handler = "h"
         offload = true
 
@@ -52,6 +59,27 @@ SLOW_AND_FAST = {
             req.write("slow %s" % req.interpreter)
             return apache.OK
     """,
+    # Holds its pool thread until the test creates gate/open (bounded): while it
+    # waits, what the server does can be checked without any timing.
+    "gate/h.py": """
+        import os
+        import time
+        from mod_python import apache
+
+        here = os.path.dirname(os.path.abspath(__file__))
+
+        def wait_gate(name):
+            open(os.path.join(here, "in-" + name), "w").close()
+            deadline = time.monotonic() + 30
+            while not os.path.exists(os.path.join(here, "open")) and time.monotonic() < deadline:
+                time.sleep(0.01)
+
+        def handler(req):
+            wait_gate(req.args or "x")
+            req.content_type = "text/plain"
+            req.write("gated")
+            return apache.OK
+    """,
     "fast/h.py": """
         from mod_python import apache
 
@@ -60,6 +88,7 @@ SLOW_AND_FAST = {
             return apache.OK
     """,
     "async/h.py": """
+        import os
         import threading
         import time
         import subhttpd
@@ -82,8 +111,22 @@ SLOW_AND_FAST = {
         def fails():
             raise KeyError("from-the-pool")
 
+        here = os.path.dirname(os.path.abspath(__file__))
+
+        def wait_gate():
+            open(os.path.join(here, "in-flight"), "w").close()
+            deadline = time.monotonic() + 30
+            while not os.path.exists(os.path.join(here, "open")) and time.monotonic() < deadline:
+                time.sleep(0.01)
+            return threading.get_ident()
+
         async def handler(req):
             loop_thread = threading.get_ident()
+            if req.args == "gate":
+                pool_thread = await subhttpd.offload(wait_gate)
+                req.write("resumed on loop=%s pool=%s" % (threading.get_ident() == loop_thread,
+                                                           pool_thread != loop_thread))
+                return apache.OK
             if req.args == "most":
                 req.write(str(most))
                 return apache.OK
@@ -127,57 +170,60 @@ SLOW_AND_FAST = {
 }
 
 
+def in_flight(srv, folder, n):
+    """True once `n` gated handlers under `folder` have started (bounded wait)."""
+    path = os.path.join(srv.root, folder)
+    return srv.wait_for(lambda: len([f for f in os.listdir(path) if f.startswith("in-")]) >= n, timeout=20)
+
+
+def open_gate(srv, folder):
+    open(os.path.join(srv.root, folder, "open"), "w").close()
+
+
 def test_offloaded_slow_requests_do_not_block_fast_ones(make_server):
     srv = make_server(dict(SLOW_AND_FAST), server_extra="pool_threads = 4")
-    events = []
-    lock = threading.Lock()
+    slow_done = []
 
     def slow(i):
-        r = srv.get("/?1", host="slow.test")
-        with lock:
-            events.append(("slow", i, r.status, time.monotonic()))
-
-    def fast(i):
-        r = srv.get("/", host="fast.test")
-        with lock:
-            events.append(("fast", i, r.status, time.monotonic()))
+        slow_done.append(srv.get("/?%d" % i, host="gate.test"))
 
     slow_threads = [threading.Thread(target=slow, args=(i,)) for i in range(4)]
     for t in slow_threads:
         t.start()
-    time.sleep(0.2)  # the slow ones are in flight on the pool
-    fast_threads = [threading.Thread(target=fast, args=(i,)) for i in range(50)]
-    for t in fast_threads:
-        t.start()
-    for t in fast_threads + slow_threads:
-        t.join(30)
-    assert len(events) == 54
-    assert all(e[2] == 200 for e in events), events
-    order = [e[0] for e in sorted(events, key=lambda e: e[3])]
-    # every fast request completed before any slow one
-    assert order[:50] == ["fast"] * 50, order
-    assert order[50:] == ["slow"] * 4
+    try:
+        assert in_flight(srv, "gate", 4), srv.log()  # every pool thread is held
+        # The loop still answers: each of these completes while the 4 offloaded
+        # handlers cannot (their gate is shut).
+        for _ in range(50):
+            assert srv.get("/", host="fast.test").text == "fast"
+        assert slow_done == []
+    finally:
+        open_gate(srv, "gate")
+        for t in slow_threads:
+            t.join(30)
+    assert len(slow_done) == 4
+    assert all(r.status == 200 and r.text == "gated" for r in slow_done), slow_done
 
 
 def test_async_handler_awaits_offload_while_loop_serves(make_server):
     srv = make_server(dict(SLOW_AND_FAST))
     result = {}
 
-    def slow():
-        result["r"] = srv.get("/", host="async.test")
-        result["t"] = time.monotonic()
+    def waiting():
+        result["r"] = srv.get("/?gate", host="async.test")
 
-    t = threading.Thread(target=slow)
+    t = threading.Thread(target=waiting)
     t.start()
-    time.sleep(0.15)
-    fast_done = []
-    for _ in range(20):
-        assert srv.get("/", host="fast.test").text == "fast"
-        fast_done.append(time.monotonic())
-    t.join(30)
+    try:
+        assert in_flight(srv, "async", 1), srv.log()  # the coroutine awaits the pool
+        for _ in range(20):
+            assert srv.get("/", host="fast.test").text == "fast"  # answered while it waits
+        assert "r" not in result
+    finally:
+        open_gate(srv, "async")
+        t.join(30)
     assert result["r"].status == 200, result["r"]
     assert result["r"].text == "resumed on loop=True pool=True"
-    assert max(fast_done) < result["t"]  # all fast requests were answered while it waited
     r = srv.get("/?fail", host="async.test")
     assert r.text == "caught 'from-the-pool'"
 

@@ -241,9 +241,9 @@ def test_status_page_json_and_metrics(make_server):
     srv = make_server(dict(STATUS_SITE), server_extra='status = "/server-status"', reload="signal")
     srv.get("/", host="r.test")
     srv.signal(signal.SIGHUP)
-    time.sleep(0.3)
-    data = srv.get("/server-status?json").json()
-    assert data["config_generation"] == 2
+    status = lambda: srv.get("/server-status?json").json()  # noqa: E731
+    data = srv.wait_for(lambda: (lambda d: d if d["config_generation"] == 2 else None)(status()))
+    assert data and data["config_generation"] == 2
     assert data["last_reload"]["ok"] is True and data["last_reload"]["error"] is None
     names = {i["name"]: i for i in data["interpreters"]}
     assert "main_interpreter" in names and names["r.test"]["requests"] == 1
@@ -258,9 +258,8 @@ def test_status_page_json_and_metrics(make_server):
     with open(os.path.join(srv.root, "sites.d", "r.toml"), "a") as f:
         f.write("\nnope = 1\n")
     srv.signal(signal.SIGHUP)
-    time.sleep(0.3)
-    data = srv.get("/server-status?json").json()
-    assert data["last_reload"]["ok"] is False and "nope" in data["last_reload"]["error"]
+    data = srv.wait_for(lambda: (lambda d: d if d["last_reload"]["ok"] is False else None)(status()))
+    assert data and "nope" in data["last_reload"]["error"]
 
 
 def chromium():
