@@ -1,5 +1,7 @@
 #pragma once
-// Reason phrases for status lines and error pages. Pure; any thread.
+// Reason phrases for status lines, and the one plain error page every layer
+// answers with (parser errors, static files, handlers). Pure; any thread.
+#include <string>
 #include <string_view>
 
 namespace subhttpd {
@@ -59,6 +61,20 @@ constexpr std::string_view http_reason(int status) {
     if (status < 400) return "Redirection";
     if (status < 500) return "Client Error";
     return "Server Error";
+}
+
+// The plain page for an error status: title "404 Not Found", the reason as the
+// heading, and `note` (already HTML) as a paragraph when given.
+inline std::string status_page_html(int status, std::string_view note = {}) {
+    const std::string reason(http_reason(status));
+    std::string body = "<!DOCTYPE html>\n<html><head><title>" + std::to_string(status) + " " + reason +
+                       "</title></head>\n<body><h1>" + reason + "</h1>";
+    if (!note.empty()) {
+        body += "\n<p>";
+        body += note;
+        body += "</p>\n";
+    }
+    return body + "</body></html>\n";
 }
 
 }  // namespace subhttpd

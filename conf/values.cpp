@@ -5,31 +5,14 @@
 #include <filesystem>
 #include <limits>
 
+#include "common/text.h"
 #include "conf/reader.h"
 
 namespace subhttpd::conf {
 
 namespace {
 
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
-        s.remove_prefix(1);
-    }
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
-        s.remove_suffix(1);
-    }
-    return s;
-}
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (char& c : out) {
-        if (c >= 'A' && c <= 'Z') {
-            c = static_cast<char>(c - 'A' + 'a');
-        }
-    }
-    return out;
-}
+using text::trim;
 
 // Splits "1.5MB" into a non-negative decimal number and its unit ("MB").
 // Only digits and at most one '.': no sign, exponent, "inf" or "nan".
@@ -114,7 +97,7 @@ std::optional<std::uint64_t> parse_size(std::string_view text) {
     if (!split_number(text, number, unit)) {
         return std::nullopt;
     }
-    std::string u = lower(unit);
+    std::string u = text::to_lower(unit);
     double scale = 0;
     if (u.empty() || u == "b") {
         scale = 1;
@@ -156,7 +139,7 @@ std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
     if (!split_number(text, number, unit)) {
         return std::nullopt;
     }
-    std::string u = lower(unit);
+    std::string u = text::to_lower(unit);
     double ms_per_unit = 0;
     if (u.empty() || u == "s") {
         ms_per_unit = 1000;

@@ -3,6 +3,8 @@
 #include <map>
 #include <utility>
 
+#include "hosts/naming.h"
+
 namespace subhttpd::hosts {
 namespace {
 
@@ -32,8 +34,7 @@ std::vector<std::string> shared_extension_warnings(const conf::config& cfg) {
     // package -> (interpreter, site) that imports it first
     std::map<std::string, std::pair<std::string, const conf::site*>> first;
     for (const conf::site& s : cfg.sites) {
-        // PythonImport runs in the site's default interpreter.
-        std::string interp = s.settings.interpreter.value_or(s.server_name);
+        std::string interp = import_interpreter(s);
         for (const std::string& entry : s.imports) {
             std::string pkg = top_package(entry);
             if (!single_interpreter_package(pkg)) {
@@ -47,7 +48,7 @@ std::vector<std::string> shared_extension_warnings(const conf::config& cfg) {
                           " into interpreter '" + interp + "', but site " + it->second.second->server_name +
                           " imports it into '" + it->second.first + "' (" + conf::to_string(it->second.second->where) +
                           "): " + pkg + " loads into one interpreter per process, so one of them fails. Serve both "
-                          "from interpreter = \"main_interpreter\" with [python] main_imports = [\"" + pkg +
+                          "from interpreter = \"" + std::string(main_interpreter_name) + "\" with [python] main_imports = [\"" + pkg +
                           "\"], or give them a process_group.");
         }
     }

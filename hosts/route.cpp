@@ -8,48 +8,19 @@
 #include <optional>
 #include <utility>
 
+#include "common/host.h"
+#include "common/text.h"
+#include "hosts/naming.h"
+
 namespace subhttpd::hosts {
 namespace {
 
 using conf::phase;
 
-constexpr std::string_view main_interpreter = "main_interpreter";
-
-char ascii_lower(char c) {
-    if (c >= 'A' && c <= 'Z') {
-        return static_cast<char>(c - 'A' + 'a');
-    }
-    return c;
-}
-
-std::string to_lower(std::string_view s) {
-    std::string out(s);
-    for (char& c : out) {
-        c = ascii_lower(c);
-    }
-    return out;
-}
+using text::to_lower;
 
 bool starts_with_ci(std::string_view s, std::string_view prefix) {
-    if (s.size() < prefix.size()) {
-        return false;
-    }
-    for (std::size_t i = 0; i < prefix.size(); ++i) {
-        if (ascii_lower(s[i]) != ascii_lower(prefix[i])) {
-            return false;
-        }
-    }
-    return true;
-}
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
-        s.remove_prefix(1);
-    }
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
-        s.remove_suffix(1);
-    }
-    return s;
+    return s.size() >= prefix.size() && text::iequals(s.substr(0, prefix.size()), prefix);
 }
 
 // IPv6 literals may be configured with or without brackets; compare them bare.
@@ -58,26 +29,6 @@ std::string_view unbracket(std::string_view name) {
         return name.substr(1, name.size() - 2);
     }
     return name;
-}
-
-// Host header -> the name sites are matched on: lower-case, no port, no
-// trailing dot ("WWW.Example.COM.:8080" -> "www.example.com", "[::1]:80" -> "::1").
-std::string host_key(std::string_view host) {
-    host = trim(host);
-    if (!host.empty() && host.front() == '[') {
-        const auto close = host.find(']');
-        if (close != std::string_view::npos) {
-            host = host.substr(1, close - 1);
-        }
-    } else if (std::count(host.begin(), host.end(), ':') == 1) {
-        // Exactly one colon is a port; more is a bare IPv6 address, kept whole.
-        host = host.substr(0, host.find(':'));
-    }
-    std::string key = to_lower(host);
-    if (!key.empty() && key.back() == '.') {
-        key.pop_back();
-    }
-    return key;
 }
 
 bool name_is(std::string_view configured, const std::string& key) {
@@ -170,13 +121,6 @@ std::string parent_dir(std::string_view path) {
         return "/";
     }
     return std::string(path.substr(0, slash));
-}
-
-std::string with_slash(std::string path) {
-    if (path.empty() || path.back() != '/') {
-        path.push_back('/');
-    }
-    return path;
 }
 
 // Location headers carry the decoded uri again, so anything that would change
@@ -556,25 +500,18 @@ void name_interpreters(route& r, const merged_settings& m, bool filename_is_dir)
         if (!pr.set) {
             continue;
         }
-        if (m.interpreter && !m.interpreter->empty()) {
-            pr.interpreter = *m.interpreter;
-            pr.rule = interp_rule::interpreter;
-        } else if (m.per_directory.value_or(false)) {
-            // "/srv/x/sub" (a directory) and "/srv/x/sub/" name one interpreter.
-            pr.interpreter = with_slash(filename_is_dir ? r.filename : parent_dir(r.filename));
-            pr.rule = interp_rule::per_directory;
-        } else if (m.per_directive.value_or(false)) {
-            if (pr.from.type == block_ref::kind::site) {
-                pr.interpreter = std::string(main_interpreter);
-                pr.rule = interp_rule::per_directive_site;
-            } else {
-                pr.interpreter = with_slash(pr.from.path);
-                pr.rule = interp_rule::per_directive;
-            }
-        } else {
-            pr.interpreter = r.site->server_name;
-            pr.rule = interp_rule::server_name;
-        }
+        naming_input in;
+        in.interpreter = m.interpreter ? std::string_view(*m.interpreter) : std::string_view();
+        in.per_directory = m.per_directory.value_or(false);
+        const std::string dir = filename_is_dir ? r.filename : parent_dir(r.filename);
+        in.file_dir = dir;
+        in.per_directive = m.per_directive.value_or(false);
+        in.from = pr.from.type;
+        in.from_path = pr.from.path;
+        in.server_name = r.site->server_name;
+        interp_choice c = name_interpreter(in);
+        pr.interpreter = std::move(c.name);
+        pr.rule = c.rule;
     }
 }
 
@@ -659,7 +596,7 @@ const conf::site* find_site(const conf::config& cfg, std::string_view host) {
     if (cfg.sites.empty()) {
         return nullptr;
     }
-    const std::string key = host_key(host);
+    const std::string key = host::key(host);
     if (!key.empty() && !cfg.host_index.empty()) {
         auto it = cfg.host_index.find(key);
         if (it != cfg.host_index.end()) {

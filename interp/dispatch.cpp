@@ -321,13 +321,13 @@ public:
                 PyErr_Clear();
             }
         }
-        if (PyObject* fn = resolve(*in, f.dir, f.entry)) {
+        if (py::ref fn = resolve(*in, f.dir, f.entry)) {
             py::ref bytes = py::ref::steal(PyBytes_FromStringAndSize(data.data(), static_cast<Py_ssize_t>(data.size())));
             PyObject* req = ctx_.py_req && ctx_.py_req_interp == in ? ctx_.py_req.get() : Py_None;
             std::string handler = f.entry.module + "::" + f.entry.callable;
             py::ref r;
             if (bytes) {
-                r = py::ref::steal(PyObject_CallMethod(in->runtime(), "_run_filter", "OOsOOOss", fn, req,
+                r = py::ref::steal(PyObject_CallMethod(in->runtime(), "_run_filter", "OOsOOOss", fn.get(), req,
                                                        f.name.c_str(), f.is_input ? Py_True : Py_False,
                                                        bytes.get(), eos ? Py_True : Py_False, handler.c_str(),
                                                        f.dir.c_str()));
@@ -454,24 +454,24 @@ public:
     int call_handler(const hosts::handler_entry& h, const std::string& dir, PyObject* req, bool may_suspend) {
         interpreter& in = *last_in_;
         note_running(h, dir);
-        PyObject* fn = resolve(in, dir, h);
-        if (fn == Py_None) {  // cached by a handler_module entry: the function is missing
+        py::ref fn = resolve(in, dir, h);
+        if (fn.get() == Py_None) {  // cached by a handler_module entry: the function is missing
             if (h.silent) {
                 return code_skip;
             }
             PyErr_Format(PyExc_AttributeError, "module '%s' has no attribute '%s'", h.module.c_str(),
                          h.callable.c_str());
-            fn = nullptr;
+            fn = py::ref();
         }
         py::ref result;
-        if (fn != nullptr) {
+        if (fn) {
             coro_dir = dir;
             push_dir(in, dir);
             bool watched = ts_ == nullptr;
             if (watched) {
                 sh_.wd.arm(in, static_cast<std::uint64_t>(ctx_.route->handler_timeout.count()));
             }
-            result = py::ref::steal(PyObject_CallOneArg(fn, req));
+            result = py::ref::steal(PyObject_CallOneArg(fn.get(), req));
             if (watched && sh_.wd.disarm() && !result) {
                 timed_out_ = true;
             }
@@ -619,12 +619,9 @@ public:
                 body = std::move(page.body);
             } else {
                 headers.emplace_back("Content-Type", "text/html; charset=utf-8");
-                body = "<!DOCTYPE html>\n<html><head><title>" + std::to_string(status) + " " + reason +
-                       "</title></head>\n<body><h1>" + reason + "</h1>\n";
-                if (status == 500) {
-                    body += "<p>The server could not complete your request. The error is in the server log.</p>\n";
-                }
-                body += "</body></html>\n";
+                body = status_page_html(
+                    status, status == 500 ? "The server could not complete your request. The error is in the server log."
+                                          : "");
             }
         }
         if (!body.empty()) {
@@ -828,7 +825,9 @@ private:
         }
     }
 
-    PyObject* resolve(interpreter& in, const std::string& module_dir, const hosts::handler_entry& h) {
+    // The handler's callable (new reference), from the interpreter's cache. With
+    // autoreload the files it was loaded from are re-checked on every use.
+    py::ref resolve(interpreter& in, const std::string& module_dir, const hosts::handler_entry& h) {
         thread_local std::string key;  // reused: no allocation per request
         key.clear();
         key += module_dir;
@@ -836,50 +835,42 @@ private:
         key += h.module;
         key += '\x1f';
         key += h.callable;
-        bool autoreload = ctx_.route->autoreload;
-        {
-            auto it = in.callables.find(key);
-            if (it != in.callables.end() && (!autoreload || files_unchanged(it->second.files))) {
-                return it->second.callable.get();
+        const bool autoreload = ctx_.route->autoreload;
+        return in.handlers.get(key, [&](cached_callable& slot) {
+            py::ref got = py::ref::steal(PyObject_CallMethod(in.runtime(), "_resolve_with_files", "ssss",
+                                                             h.module.c_str(), module_dir.c_str(),
+                                                             h.callable.c_str(), autoreload ? "1" : ""));
+            if (!got && h.silent && PyErr_ExceptionMatches(PyExc_AttributeError)) {
+                PyErr_Clear();
+                got = py::ref::steal(missing_function(in, module_dir, h, autoreload));
             }
-        }
-        // The GIL may pass to another thread inside this call: look the map up again after it.
-        py::ref got = py::ref::steal(PyObject_CallMethod(in.runtime(), "_resolve_with_files", "ssss",
-                                                         h.module.c_str(), module_dir.c_str(), h.callable.c_str(),
-                                                         autoreload ? "1" : ""));
-        if (!got && h.silent && PyErr_ExceptionMatches(PyExc_AttributeError)) {
-            PyErr_Clear();
-            got = py::ref::steal(missing_function(in, module_dir, h, autoreload));
-        }
-        if (!got || !PyTuple_Check(got.get()) || PyTuple_GET_SIZE(got.get()) != 2) {
-            if (got) {
-                PyErr_SetString(PyExc_TypeError, "_resolve_with_files must return (callable, files)");
-            }
-            in.callables.erase(key);
-            return nullptr;
-        }
-        cached_callable& slot = in.callables[key];
-        slot.callable = py::ref::borrow(PyTuple_GET_ITEM(got.get(), 0));
-        slot.files.clear();
-        PyObject* files = PyTuple_GET_ITEM(got.get(), 1);
-        if (autoreload && PyList_Check(files)) {
-            for (Py_ssize_t i = 0; i < PyList_GET_SIZE(files); ++i) {
-                PyObject* item = PyList_GET_ITEM(files, i);
-                std::string path;
-                if (!PyTuple_Check(item) || PyTuple_GET_SIZE(item) != 2 ||
-                    !py::to_string(PyTuple_GET_ITEM(item, 0), path)) {
-                    PyErr_Clear();
-                    continue;
+            if (!got || !PyTuple_Check(got.get()) || PyTuple_GET_SIZE(got.get()) != 2) {
+                if (got) {
+                    PyErr_SetString(PyExc_TypeError, "_resolve_with_files must return (callable, files)");
                 }
-                long long ns = PyLong_AsLongLong(PyTuple_GET_ITEM(item, 1));
-                if (ns == -1 && PyErr_Occurred()) {
-                    PyErr_Clear();
-                    ns = -1;  // no mtime: checked again next time
-                }
-                slot.files.emplace_back(std::move(path), ns);
+                return false;
             }
-        }
-        return slot.callable.get();
+            slot.callable = py::ref::borrow(PyTuple_GET_ITEM(got.get(), 0));
+            PyObject* files = PyTuple_GET_ITEM(got.get(), 1);
+            if (autoreload && PyList_Check(files)) {
+                for (Py_ssize_t i = 0; i < PyList_GET_SIZE(files); ++i) {
+                    PyObject* item = PyList_GET_ITEM(files, i);
+                    std::string path;
+                    if (!PyTuple_Check(item) || PyTuple_GET_SIZE(item) != 2 ||
+                        !py::to_string(PyTuple_GET_ITEM(item, 0), path)) {
+                        PyErr_Clear();
+                        continue;
+                    }
+                    long long ns = PyLong_AsLongLong(PyTuple_GET_ITEM(item, 1));
+                    if (ns == -1 && PyErr_Occurred()) {
+                        PyErr_Clear();
+                        ns = -1;  // no mtime: checked again next time
+                    }
+                    slot.files.emplace_back(std::move(path), ns);
+                }
+            }
+            return true;
+        });
     }
 
     // handler_module: the module lacks this phase's function. (None, its files),
@@ -893,18 +884,6 @@ private:
             return got.release();
         }
         return PyTuple_Pack(2, Py_None, PyTuple_GET_ITEM(got.get(), 1));
-    }
-
-    // Autoreload without a window: one stat per module file per request.
-    static bool files_unchanged(const std::vector<std::pair<std::string, std::int64_t>>& files) {
-        for (const auto& [path, ns] : files) {
-            struct stat sb {};
-            if (::stat(path.c_str(), &sb) != 0 ||
-                static_cast<std::int64_t>(sb.st_mtim.tv_sec) * 1000000000 + sb.st_mtim.tv_nsec != ns) {
-                return false;
-            }
-        }
-        return true;
     }
 
     static void push_dir(interpreter& in, const std::string& dir) {
@@ -1133,8 +1112,7 @@ private:
     void answer_plain(int status) {
         real_->discard_output();
         std::string reason(http_reason(status));
-        std::string body = "<!DOCTYPE html>\n<html><head><title>" + std::to_string(status) + " " + reason +
-                           "</title></head>\n<body><h1>" + reason + "</h1></body></html>\n";
+        std::string body = status_page_html(status);
         header_list h{{"Content-Type", "text/html; charset=utf-8"}};
         if (status == 503) {
             h.emplace_back("Retry-After", "1");

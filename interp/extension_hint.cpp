@@ -1,5 +1,6 @@
 #include "interp/extension_hint.h"
 
+#include "hosts/naming.h"
 #include "interp/py_util.h"
 
 namespace subhttpd::interp {
@@ -68,7 +69,8 @@ std::string extension_refusal_hint(interpreter& in, registry* reg, const std::st
         text += ", and interpreter '" + owner + "' has already loaded it";
     }
     text += ". Fix: serve " + where +
-            " from the main interpreter (interpreter = \"main_interpreter\") and list the module in [python] "
+            " from the main interpreter (interpreter = \"" + std::string(hosts::main_interpreter_name) +
+            "\") and list the module in [python] "
             "main_imports so that the main interpreter loads it first; or give the site its own "
             "process_group. See docs/extensions.md.";
     return text;

@@ -16,7 +16,10 @@
 #include <sstream>
 #include <utility>
 
+#include "common/host.h"
 #include "common/log.h"
+#include "common/text.h"
+#include "interp/body.h"
 #include "interp/py_util.h"
 
 namespace subhttpd::interp {
@@ -194,21 +197,11 @@ PyObject* get_proto_num(PyObject* o, void*) {
 }
 PyObject* get_hostname(PyObject* o, void*) {
     REQ_ALIVE(o);
-    std::string_view h = c.ex->host();
-    if (!h.empty() && h.front() == '[') {
-        auto e = h.find(']');
-        h = h.substr(0, e == std::string_view::npos ? h.size() : e + 1);
-    } else if (auto colon = h.rfind(':'); colon != std::string_view::npos) {
-        h = h.substr(0, colon);
-    }
+    std::string_view h = host::split(c.ex->host()).name;
     if (h.empty() && c.route->site != nullptr) {
         return py::str(c.route->site->server_name);
     }
-    std::string lower(h);
-    for (char& ch : lower) {
-        ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-    }
-    return py::str(lower);
+    return py::str(text::to_lower(h));
 }
 PyObject* get_the_request(PyObject* o, void*) {
     REQ_ALIVE(o);
@@ -535,19 +528,7 @@ PyObject* req_read(PyObject* o, PyObject* const* args, Py_ssize_t nargs) {
     if (n >= 0 && static_cast<std::size_t>(n) < want) {
         want = static_cast<std::size_t>(n);
     }
-    py::ref out = py::ref::steal(PyBytes_FromStringAndSize(nullptr, static_cast<Py_ssize_t>(want)));
-    if (!out) {
-        return nullptr;
-    }
-    std::size_t got = c.ex->read_body(PyBytes_AS_STRING(out.get()), want);
-    if (got != want) {
-        PyObject* tmp = out.release();
-        if (_PyBytes_Resize(&tmp, static_cast<Py_ssize_t>(got)) < 0) {
-            return nullptr;
-        }
-        out = py::ref::steal(tmp);
-    }
-    return out.release();
+    return read_body_bytes(*c.ex, want);
 }
 
 PyObject* req_readline(PyObject* o, PyObject* const* args, Py_ssize_t nargs) {
@@ -804,9 +785,12 @@ PyObject* req_route_info(PyObject* o, PyObject*) {
     REQ_ALIVE(o);
     const hosts::route& r = *c.route;
     const conf::site* s = r.site;
-    return Py_BuildValue("{s:s,s:s,s:s,s:O,s:s}", "server_name", s ? s->server_name.c_str() : "",
+    const peer_info& p = c.ex->peer();
+    const std::string port = host::server_port(c.ex->host(), p.local_port, p.scheme == "https");
+    return Py_BuildValue("{s:s,s:s,s:s,s:O,s:s,s:s}", "server_name", s ? s->server_name.c_str() : "",
                          "document_root", s ? s->document_root.c_str() : "", "mount", r.mount.c_str(),
-                         "debug", r.debug ? Py_True : Py_False, "auth_name", r.auth_name.c_str());
+                         "debug", r.debug ? Py_True : Py_False, "auth_name", r.auth_name.c_str(),
+                         "server_port", port.c_str());
 }
 
 PyObject* req_auth_type_config(PyObject* o, PyObject*) {

@@ -1,5 +1,7 @@
 #include "interp/offload_exchange.h"
 
+#include "interp/body.h"
+
 #include <chrono>
 
 namespace subhttpd::interp {
@@ -13,8 +15,7 @@ offload_exchange::offload_exchange(exchange& real, executor& exec, std::shared_p
       peer_(real.peer()),
       exec_(exec),
       sink_(std::move(sink)) {
-    body_.resize(real.body_remaining());
-    body_.resize(real.read_body(body_.data(), body_.size()));
+    body_ = read_whole_body(real);
 }
 
 std::size_t offload_exchange::read_body(char* dst, std::size_t n) {

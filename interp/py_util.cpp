@@ -62,12 +62,6 @@ bool to_string(PyObject* o, std::string& out) {
     return false;
 }
 
-double mono_now() {
-    timespec ts{};
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
-}
-
 double unix_now() {
     timeval tv{};
     gettimeofday(&tv, nullptr);

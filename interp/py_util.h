@@ -21,7 +21,6 @@ inline PyObject* str(std::string_view s) {
 // UTF-8 text of a str (or bytes); false with an exception set otherwise.
 bool to_string(PyObject* o, std::string& out);
 
-double mono_now();  // monotonic seconds
 double unix_now();  // wall-clock seconds
 
 }  // namespace subhttpd::py

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <mutex>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "interp/module.h"
 #include "interp/py_util.h"
@@ -174,7 +175,7 @@ interpreter* registry::get(const std::string& name, std::string* error) {
     }
     // Park the old interpreter (requests running in it keep their pointer) and
     // make the name anew; its first request is logged by served().
-    const double t_swap = py::mono_now();
+    const double t_swap = mono_now();
     std::size_t parked = 0;
     {
         std::unique_lock<std::shared_mutex> g(mu_);
@@ -253,7 +254,7 @@ void registry::served(interpreter& in) {
     if (at <= 0) {
         return;
     }
-    const double ms = (py::mono_now() - at) * 1000;
+    const double ms = (mono_now() - at) * 1000;
     log::write(log::level::info, "reload", in.name(),
                "fresh interpreter (generation " + std::to_string(in.generation) + ") answered its first request " +
                    std::to_string(static_cast<long>(ms)) + " ms after the change to " + in.trigger);

@@ -20,13 +20,15 @@
 #include <unordered_map>
 #include <vector>
 
+#include "hosts/naming.h"
 #include "hosts/route.h"
 #include "interp/app_reload.h"
+#include "interp/handler_cache.h"
 #include "interp/py_ref.h"
 
 namespace subhttpd::interp {
 
-inline constexpr const char* main_interpreter_name = "main_interpreter";
+using hosts::main_interpreter_name;  // the name lives with the naming rules
 
 struct interp_stats {
     std::atomic<std::uint64_t> requests{0};
@@ -34,15 +36,6 @@ struct interp_stats {
     std::atomic<double> last_used{0};  // unix time
     double created = 0;                // unix time
     double create_ms = 0;              // how long the interpreter took to make
-};
-
-// A handler callable resolved once. With autoreload, `files` (its module and the
-// modules that module imported, each with the mtime it was loaded at) are
-// stat()ed before each use; WSGI apps are re-checked at most once a second.
-struct cached_callable {
-    py::ref callable;
-    double next_check = 0;  // monotonic seconds (WSGI)
-    std::vector<std::pair<std::string, std::int64_t>> files;  // path, st_mtime in ns
 };
 
 class interpreter {
@@ -55,7 +48,7 @@ public:
     PyObject* runtime() const { return runtime_.get(); }  // borrowed: `_subhttpd` here
 
     interp_stats stats;
-    std::unordered_map<std::string, cached_callable> callables;  // GIL held
+    handler_cache handlers;  // GIL held: mod_python handlers and WSGI apps
     std::map<std::string, std::uint64_t> prepared_sites;       // GIL held: site -> config generation
     py::ref current_dirs;  // _subhttpd._current_dirs: handler folders for import_module
     std::unordered_map<std::string, py::ref> dir_names;  // GIL held: folder -> str, made once

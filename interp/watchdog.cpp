@@ -4,6 +4,7 @@
 
 #include <chrono>
 
+#include "common/clock.h"
 #include "interp/py_util.h"
 
 namespace subhttpd::interp {
@@ -23,7 +24,7 @@ void watchdog::arm(interpreter& in, std::uint64_t ms) {
         target_ = PyThread_get_thread_ident();
     }
     in_.store(&in, std::memory_order_relaxed);
-    deadline_.store(py::mono_now() + static_cast<double>(ms) / 1000.0, std::memory_order_relaxed);
+    deadline_.store(mono_now() + static_cast<double>(ms) / 1000.0, std::memory_order_relaxed);
     armed_.store(++generation_, std::memory_order_release);
 }
 
@@ -46,7 +47,7 @@ void watchdog::main() {
     while (!stop_.load()) {
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
         std::uint64_t gen = armed_.load(std::memory_order_acquire);
-        if (gen == 0 || fired_.load() == gen || py::mono_now() < deadline_.load(std::memory_order_relaxed)) {
+        if (gen == 0 || fired_.load() == gen || mono_now() < deadline_.load(std::memory_order_relaxed)) {
             continue;
         }
         interpreter* in = in_.load(std::memory_order_relaxed);

@@ -22,7 +22,11 @@
 #include <unordered_map>
 
 #include "common/http_status.h"
+#include "common/host.h"
+#include "common/clock.h"
 #include "common/log.h"
+#include "common/text.h"
+#include "interp/body.h"
 #include "interp/module.h"
 #include "interp/py_util.h"
 
@@ -259,20 +263,11 @@ PyObject* input_read(PyObject* o, PyObject* const* args, Py_ssize_t nargs) {
     if (n >= 0 && static_cast<std::size_t>(n) < want) {
         want = static_cast<std::size_t>(n);
     }
-    py::ref out = py::ref::steal(PyBytes_FromStringAndSize(nullptr, static_cast<Py_ssize_t>(want)));
-    if (!out) {
-        return nullptr;
+    PyObject* out = read_body_bytes(*self->ex, want);
+    if (out != nullptr) {
+        self->remaining -= static_cast<std::size_t>(PyBytes_GET_SIZE(out));
     }
-    std::size_t got = want == 0 ? 0 : self->ex->read_body(PyBytes_AS_STRING(out.get()), want);
-    self->remaining -= got;
-    if (got != want) {
-        PyObject* tmp = out.release();
-        if (_PyBytes_Resize(&tmp, static_cast<Py_ssize_t>(got)) < 0) {
-            return nullptr;
-        }
-        out = py::ref::steal(tmp);
-    }
-    return out.release();
+    return out;
 }
 
 PyObject* input_line(input_object* self, Py_ssize_t n) {
@@ -720,37 +715,13 @@ bool add_headers(wsgi_state& ws, PyObject* env, const header_list& headers, bool
 // SERVER_NAME and SERVER_PORT as Apache gives them with UseCanonicalName Off:
 // the Host header's name and port, else the site's name and the local port.
 void server_name_port(const request_ctx& ctx, std::string& name, std::string& port) {
-    std::string_view h = ctx.ex->host();
-    std::string_view p;
-    if (!h.empty() && h.front() == '[') {
-        auto e = h.find(']');
-        if (e != std::string_view::npos) {
-            if (e + 1 < h.size() && h[e + 1] == ':') {
-                p = h.substr(e + 2);
-            }
-            h = h.substr(0, e + 1);
-        }
-    } else if (auto colon = h.rfind(':'); colon != std::string_view::npos) {
-        p = h.substr(colon + 1);
-        h = h.substr(0, colon);
-    }
+    std::string_view h = host::split(ctx.ex->host()).name;
     if (h.empty() && ctx.route->site != nullptr) {
         h = ctx.route->site->server_name;
     }
-    name.assign(h);
-    for (char& c : name) {
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    }
-    if (!p.empty()) {
-        port.assign(p);
-        return;
-    }
+    name = text::to_lower(h);
     const peer_info& peer = ctx.ex->peer();
-    if (peer.local_port != 0) {
-        port = std::to_string(peer.local_port);
-    } else {
-        port = peer.scheme == "https" ? "443" : "80";
-    }
+    port = host::server_port(ctx.ex->host(), peer.local_port, peer.scheme == "https");
 }
 
 PyObject* build_environ(wsgi_state& ws, interpreter& in, const request_ctx& ctx, PyObject* script_filename,
@@ -807,42 +778,37 @@ PyObject* build_environ(wsgi_state& ws, interpreter& in, const request_ctx& ctx,
 
 // ---- the app ------------------------------------------------------------------------
 
-// (callable, script file) for the route, re-resolved at most once a second
-// when autoreload is on. Borrowed from the interpreter's cache, or NULL.
-PyObject* resolve_app(interpreter& in, const request_ctx& ctx, const hosts::phase_route& pr) {
+// (callable, script file) for the route (new reference), from the
+// interpreter's handler cache; re-resolved at most once a second when
+// autoreload is on. NULL with an error set when it cannot be loaded.
+py::ref resolve_app(interpreter& in, const request_ctx& ctx, const hosts::phase_route& pr) {
     std::string key;
     key.reserve(pr.module_dir.size() + pr.wsgi.size() + 6);
     key += "\x1ewsgi\x1f";
     key += pr.module_dir;
     key += '\x1f';
     key += pr.wsgi;
-    bool autoreload = ctx.route->autoreload;
-    double now = py::mono_now();
-    auto it = in.callables.find(key);
-    if (it != in.callables.end() && now < it->second.next_check) {
-        return it->second.callable.get();
-    }
-    // Dev mode adjusts framework apps (Flask propagates errors, Django DEBUG);
-    // the block option wsgi_debugger = "werkzeug" asks for Werkzeug's debugger.
-    const bool dev = ctx.cfg != nullptr && ctx.cfg->server.dev;
-    auto dbg = ctx.route->options.find("wsgi_debugger");
-    const char* debugger = dbg == ctx.route->options.end() ? "" : dbg->second.c_str();
-    py::ref entry = py::ref::steal(PyObject_CallMethod(in.runtime(), "_resolve_wsgi", "ssOOs", pr.wsgi.c_str(),
-                                                       pr.module_dir.c_str(), autoreload ? Py_True : Py_False,
-                                                       dev ? Py_True : Py_False, debugger));
-    if (!entry || !PyTuple_Check(entry.get()) || PyTuple_GET_SIZE(entry.get()) != 2) {
-        if (entry) {
-            PyErr_SetString(PyExc_TypeError, "_resolve_wsgi() must return (callable, filename)");
+    const bool autoreload = ctx.route->autoreload;
+    return in.handlers.get(key, [&](cached_callable& slot) {
+        // Dev mode adjusts framework apps (Flask propagates errors, Django DEBUG);
+        // the block option wsgi_debugger = "werkzeug" asks for Werkzeug's debugger.
+        const bool dev = ctx.cfg != nullptr && ctx.cfg->server.dev;
+        auto dbg = ctx.route->options.find("wsgi_debugger");
+        const char* debugger = dbg == ctx.route->options.end() ? "" : dbg->second.c_str();
+        const double now = mono_now();
+        py::ref entry = py::ref::steal(PyObject_CallMethod(in.runtime(), "_resolve_wsgi", "ssOOs", pr.wsgi.c_str(),
+                                                           pr.module_dir.c_str(), autoreload ? Py_True : Py_False,
+                                                           dev ? Py_True : Py_False, debugger));
+        if (!entry || !PyTuple_Check(entry.get()) || PyTuple_GET_SIZE(entry.get()) != 2) {
+            if (entry) {
+                PyErr_SetString(PyExc_TypeError, "_resolve_wsgi() must return (callable, filename)");
+            }
+            return false;
         }
-        if (it != in.callables.end()) {
-            in.callables.erase(it);
-        }
-        return nullptr;
-    }
-    cached_callable& slot = in.callables[key];
-    slot.callable = std::move(entry);
-    slot.next_check = autoreload ? now + 1.0 : 1e300;
-    return slot.callable.get();
+        slot.callable = std::move(entry);
+        slot.next_check = autoreload ? now + 1.0 : 1e300;
+        return true;
+    });
 }
 
 // The error set now as text with its traceback (cleared), logged once; when it
@@ -1063,14 +1029,14 @@ int run_wsgi(interpreter& in, request_ctx& ctx, const hosts::phase_route& pr, Py
         error_text = take_app_error(nullptr, in, ctx, pr, "cannot set up WSGI");
         return 500;
     }
-    PyObject* entry = resolve_app(in, ctx, pr);
-    if (entry == nullptr) {
+    py::ref entry = resolve_app(in, ctx, pr);
+    if (!entry) {
         bool fd_shortage = error_is_fd_shortage();
         error_text = take_app_error(ws, in, ctx, pr, "cannot load the WSGI app");
         return fd_shortage ? 503 : 500;
     }
-    py::ref app = py::ref::borrow(PyTuple_GET_ITEM(entry, 0));
-    py::ref script = py::ref::borrow(PyTuple_GET_ITEM(entry, 1));
+    py::ref app = py::ref::borrow(PyTuple_GET_ITEM(entry.get(), 0));
+    py::ref script = py::ref::borrow(PyTuple_GET_ITEM(entry.get(), 1));
 
     wsgi_response resp;
     resp.ctx = &ctx;

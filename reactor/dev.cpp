@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "common/log.h"
+#include "hosts/naming.h"
 #include "hosts/route.h"
 
 namespace subhttpd::reactor::dev {
@@ -120,26 +121,22 @@ std::string rule_text(const hosts::phase_route& pr) {
 // URL reaches (a directory outside the document root, a shadowed block).
 std::string derived_rule(const conf::site& s, const conf::block& b, hosts::block_ref::kind kind,
                          const std::string& path) {
-    hosts::phase_route pr;
     auto pick = [&](const auto& member) { return (b.*member) ? (b.*member) : (s.settings.*member); };
-    if (auto name = pick(&conf::block::interpreter)) {
-        pr.interpreter = *name;
-        pr.rule = hosts::interp_rule::interpreter;
-    } else if (pick(&conf::block::interp_per_directory).value_or(false)) {
-        pr.interpreter = kind == hosts::block_ref::kind::directory ? path + "/..." : s.document_root + "/...";
-        pr.rule = hosts::interp_rule::per_directory;
-    } else if (pick(&conf::block::interp_per_directive).value_or(false)) {
-        if (kind == hosts::block_ref::kind::site) {
-            pr.interpreter = "main_interpreter";
-            pr.rule = hosts::interp_rule::per_directive_site;
-        } else {
-            pr.interpreter = path == "/" ? path : path + "/";
-            pr.rule = hosts::interp_rule::per_directive;
-        }
-    } else {
-        pr.interpreter = s.server_name;
-        pr.rule = hosts::interp_rule::server_name;
-    }
+    const auto name = pick(&conf::block::interpreter);
+    const std::string dir = kind == hosts::block_ref::kind::directory ? path : s.document_root;
+    hosts::naming_input in;
+    in.interpreter = name ? std::string_view(*name) : std::string_view();
+    in.per_directory = pick(&conf::block::interp_per_directory).value_or(false);
+    in.per_directive = pick(&conf::block::interp_per_directive).value_or(false);
+    in.file_dir = dir;
+    in.from = kind;
+    in.from_path = path;
+    in.server_name = s.server_name;
+    hosts::interp_choice c = hosts::name_interpreter(in);
+    hosts::phase_route pr;
+    pr.rule = c.rule;
+    // No request names a file here: one interpreter per directory below `dir`.
+    pr.interpreter = c.rule == hosts::interp_rule::per_directory ? dir + "/..." : std::move(c.name);
     return rule_text(pr);
 }
 

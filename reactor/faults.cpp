@@ -13,6 +13,7 @@
 #include <cstring>
 #include <new>
 
+#include "common/clock.h"
 #include "common/log.h"
 
 namespace subhttpd::reactor::faults {
@@ -195,12 +196,6 @@ bool descriptors_available(int n) {
         ::close(got[i]);
     }
     return k == n;
-}
-
-std::uint64_t mono_ms() {
-    timespec ts{};
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return static_cast<std::uint64_t>(ts.tv_sec) * 1000 + static_cast<std::uint64_t>(ts.tv_nsec) / 1000000;
 }
 
 std::uint64_t current_rss() {

@@ -50,7 +50,6 @@ void install_crash_handler(void (*dump_python)(int fd));
 // interpreter opens many; without them CPython can abort the process).
 bool descriptors_available(int n);
 
-std::uint64_t mono_ms();
 std::uint64_t current_rss();  // bytes, 0 when unknown
 const char* signal_name(int sig);
 

@@ -15,9 +15,24 @@
 
 #include <event2/listener.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 
 namespace subhttpd::reactor {
+
+std::vector<conf::listen_addr> listen_addrs(const conf::config& c, const std::vector<std::string>& override_texts) {
+    if (override_texts.empty()) {
+        return c.server.listen;
+    }
+    std::vector<conf::listen_addr> out;
+    for (const auto& text : override_texts) {
+        if (auto a = conf::parse_listen(text)) {
+            a->reuse_port = c.server.reuse_port;
+            out.push_back(*a);
+        }
+    }
+    return out;
+}
 
 int open_listener(const conf::listen_addr& addr, std::string& err) {
     int fd = -1;
@@ -156,9 +171,7 @@ void listener_set::out_of_descriptors(int listen_fd, int err) {
         }
         keep_reserve();
     }
-    timespec ts{};
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    double now = static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+    double now = mono_now();
     backoff_ms_ = (now - last_exhausted_ > 5.0) ? 10 : std::min(1000, backoff_ms_ * 2);
     last_exhausted_ = now;
     if (now - last_fd_log_ >= 10.0) {

@@ -18,6 +18,10 @@ namespace subhttpd::reactor {
 // A listening socket for `addr` (non-blocking, close-on-exec), or -1 with `err` set.
 int open_listener(const conf::listen_addr& addr, std::string& err);
 
+// What to listen on: the config's [server] listen, or the `--listen` texts in its
+// place when there are any (with the config's reuse_port).
+std::vector<conf::listen_addr> listen_addrs(const conf::config& c, const std::vector<std::string>& override_texts);
+
 class listener_set {
 public:
     listener_set() = default;

@@ -11,6 +11,7 @@
 #include "reactor/groups.h"
 #include "reactor/dev.h"
 #include "reactor/init.h"
+#include "reactor/listeners.h"
 #include "common/escape.h"
 #include "reactor/runtime_path.h"
 #include "reactor/server.h"
@@ -371,34 +372,26 @@ int main(int argc, char** argv) {
     }
     opts.runtime_dir = rt.dir;
     opts.argv.assign(argv, argv + argc);
-    {
-        subhttpd::conf::load_result lr = subhttpd::conf::load(a.config);
-        if (lr.ok()) {
-            // Socket activation: what systemd passed, matched to the listen addresses.
-            std::vector<subhttpd::conf::listen_addr> addrs = lr.cfg->server.listen;
-            if (!a.listen.empty()) {
-                addrs.clear();
-                for (const auto& l : a.listen) {
-                    addrs.push_back(*subhttpd::conf::parse_listen(l));
-                }
-            }
-            opts.inherited_listeners = subhttpd::reactor::systemd_listeners(addrs);
+    // The one read of the config for this start: worker mode, the listeners and
+    // what the workers serve all come from this snapshot.
+    subhttpd::conf::load_result lr = subhttpd::conf::load(a.config);
+    if (!lr.ok()) {
+        std::string all;
+        for (const auto& e : lr.errors) {
+            all += subhttpd::conf::to_string(e) + "\n";
         }
-        // A supervisor that binds and forks, also for one worker; the reactor runs in the workers.
-        if (lr.ok()) {
-            unsigned n = lr.cfg->server.workers;
-            if (n == 0) {
-                long cores = sysconf(_SC_NPROCESSORS_ONLN);
-                n = cores > 0 ? static_cast<unsigned>(cores) : 1;
-            }
-            return subhttpd::reactor::run_workers(opts, n);
-        }
-    }
-    subhttpd::reactor::server srv(opts);
-    std::string err = srv.start();
-    if (!err.empty()) {
-        std::cerr << "subhttpd: " << err << (err.back() == '\n' ? "" : "\n");
+        std::cerr << "subhttpd: " << all;
         return 1;
     }
-    return srv.run();
+    opts.initial = lr.cfg;
+    // Socket activation: what systemd passed, matched to the listen addresses.
+    opts.inherited_listeners =
+        subhttpd::reactor::systemd_listeners(subhttpd::reactor::listen_addrs(*lr.cfg, a.listen));
+    // A supervisor that binds and forks, also for one worker; the reactor runs in the workers.
+    unsigned n = lr.cfg->server.workers;
+    if (n == 0) {
+        long cores = sysconf(_SC_NPROCESSORS_ONLN);
+        n = cores > 0 ? static_cast<unsigned>(cores) : 1;
+    }
+    return subhttpd::reactor::run_workers(opts, n);
 }

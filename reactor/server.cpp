@@ -20,7 +20,9 @@
 #include <map>
 #include <set>
 
+#include "common/clock.h"
 #include "common/log.h"
+#include "hosts/naming.h"
 #include "hosts/route.h"
 #include "interp/dispatch.h"
 #include "interp/registry.h"
@@ -47,7 +49,6 @@
 #include "reactor/http/static_files.h"
 
 namespace subhttpd::reactor {
-using http::mono_now;  // one monotonic clock for the server and its HTTP layer
 
 struct server::impl {
     server_options opts;
@@ -107,19 +108,10 @@ struct server::impl {
     }
 
     std::vector<conf::listen_addr> listen_addrs(const conf::config& c) const {
-        std::vector<conf::listen_addr> out;
         if (!opts.links.group.empty()) {
-            return out;  // a process group's process accepts nothing itself
+            return {};  // a process group's process accepts nothing itself
         }
-        if (opts.listen_override.empty()) {
-            out = c.server.listen;
-        }
-        for (const auto& text : opts.listen_override) {
-            if (auto a = conf::parse_listen(text)) {
-                a->reuse_port = c.server.reuse_port;
-                out.push_back(*a);
-            }
-        }
+        std::vector<conf::listen_addr> out = reactor::listen_addrs(c, opts.listen_override);
         if (opts.is_worker) {
             // A listener added by a reload is opened by every worker process,
             // beside each other (the ones at start come from the parent).
@@ -153,14 +145,14 @@ struct server::impl {
             }
             std::string err = reg.import_into_main(m);
             if (!err.empty()) {
-                log::write(log::level::error, "import", "main_interpreter", "main_imports: import " + m + " failed:\n" + err);
+                log::write(log::level::error, "import", hosts::main_interpreter_name, "main_imports: import " + m + " failed:\n" + err);
             }
         }
         for (const conf::site& s : c.sites) {
             if (!groups::serves_site_imports(s, opts.links.group)) {
                 continue;
             }
-            std::string interp_name = s.settings.interpreter.value_or(s.server_name);
+            std::string interp_name = hosts::import_interpreter(s);
             for (const std::string& entry : s.imports) {
                 if (!imported.emplace(interp_name, entry).second) {
                     continue;
@@ -430,7 +422,7 @@ struct server::impl {
     // Every 100 ms: the supervisor's heartbeat, and the recycling limits.
     void tick() {
         faults::worker_slot& slot = faults::self();
-        slot.beat_ms = faults::mono_ms();
+        slot.beat_ms = mono_ms();
         slot.requests = requests;
         if (++ticks % 10 == 0) {
             slot.rss_bytes = faults::current_rss();
@@ -545,7 +537,12 @@ server::~server() = default;
 
 std::string server::start() {
     impl& s = *impl_;
-    conf::load_result r = conf::load(s.opts.config_path);
+    conf::load_result r;
+    if (s.opts.initial) {
+        r.cfg = s.opts.initial;
+    } else {
+        r = conf::load(s.opts.config_path);
+    }
     if (!r.ok()) {
         std::string all;
         for (const auto& e : r.errors) {

@@ -19,6 +19,10 @@ namespace subhttpd::reactor {
 
 struct server_options {
     std::string config_path;
+    // The snapshot main() loaded: the one start() serves, so the process serves
+    // what worker mode was decided on. Null: start() reads config_path itself
+    // (a worker started later, after a possible change; a reload always does).
+    std::shared_ptr<const conf::config> initial;
     std::vector<std::string> listen_override;  // --listen
     bool dev = false;                          // --dev
     std::map<std::string, int> inherited_listeners;  // worker process: bound by the parent
@@ -36,7 +40,7 @@ public:
     server(const server&) = delete;
     server& operator=(const server&) = delete;
 
-    // Loads the config, starts Python, binds the listeners. "" or an error.
+    // Takes the config (options.initial, else loads it), starts Python, binds the listeners. "" or an error.
     std::string start();
     // Runs the loop until a stop signal; returns the process exit code.
     int run();

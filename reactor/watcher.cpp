@@ -8,6 +8,7 @@
 #include <ctime>
 #include <algorithm>
 
+#include "common/clock.h"
 #include "common/log.h"
 
 namespace subhttpd::reactor {
@@ -134,9 +135,7 @@ void config_watcher::on_readable() {
         // Re-arming pushes the deadline (a debounce), but never past five debounce
         // periods after the first change: a file saved 20 times a second still
         // applies several times a second.
-        timespec now{};
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        double t = static_cast<double>(now.tv_sec) + static_cast<double>(now.tv_nsec) / 1e9;
+        double t = mono_now();
         if (first_change_ == 0) {
             first_change_ = t;
         }

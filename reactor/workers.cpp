@@ -15,6 +15,7 @@
 #include <map>
 #include <vector>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "conf/config.h"
 #include "reactor/faults.h"
@@ -49,12 +50,6 @@ struct place {
 };
 
 int upgrade_ready_fd = -1;  // a supervisor started by SIGUSR2: written once its workers serve
-
-double now_s() {
-    timespec ts{};
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
-}
 
 pid_t spawn(const server_options& opts, unsigned index, faults::worker_slot* slot) {
     faults::reset(*slot);
@@ -206,36 +201,21 @@ int run_workers(server_options opts, unsigned workers) {
     sigprocmask(SIG_BLOCK, &set, nullptr);
     std::string exe = self_exe();
     std::map<std::string, int> handed = take_inherited();
-    conf::load_result r = conf::load(opts.config_path);
-    if (!r.ok()) {
-        for (const auto& e : r.errors) {
-            log::write(log::level::crit, "workers", "", conf::to_string(e));
-        }
-        return 1;
-    }
-    std::string err = log::open(r.cfg->server.error_log, r.cfg->server.access_log);
+    const std::shared_ptr<const conf::config> snapshot = opts.initial;  // loaded once, by main()
+    std::string err = log::open(snapshot->server.error_log, snapshot->server.access_log);
     if (!err.empty()) {
         log::write(log::level::crit, "workers", "", err);
         return 1;
     }
     groups::plan group_plan;  // [[process_group]] processes fill the places after the workers'
-    err = group_plan.prepare(*r.cfg);
+    err = group_plan.prepare(*snapshot);
     if (!err.empty()) {
         log::write(log::level::crit, "workers", "", err);
         return 1;
     }
     opts.links = group_plan.worker_links();
     const unsigned all_places = workers + static_cast<unsigned>(group_plan.process_count());
-    std::vector<conf::listen_addr> addrs = r.cfg->server.listen;
-    if (!opts.listen_override.empty()) {
-        addrs.clear();
-        for (const auto& t : opts.listen_override) {
-            if (auto a = conf::parse_listen(t)) {
-                a->reuse_port = r.cfg->server.reuse_port;
-                addrs.push_back(*a);
-            }
-        }
-    }
+    std::vector<conf::listen_addr> addrs = listen_addrs(*snapshot, opts.listen_override);
     const std::map<std::string, int> from_systemd = opts.inherited_listeners;  // systemd owns their files
     for (const auto& a : addrs) {
         if (opts.inherited_listeners.count(a.text) != 0) {
@@ -261,7 +241,7 @@ int run_workers(server_options opts, unsigned workers) {
     signal(SIGPIPE, SIG_IGN);
     signal(SIGXFSZ, SIG_IGN);
 
-    const conf::config& cfg = *r.cfg;
+    const conf::config& cfg = *snapshot;
     double stall = static_cast<double>(conf::effective_stall_timeout(cfg).count()) / 1000.0;
     std::size_t slot_count = static_cast<std::size_t>(all_places) * 3 + 2;
     faults::worker_slot* slots = faults::map_slots(slot_count);
@@ -298,10 +278,10 @@ int run_workers(server_options opts, unsigned workers) {
         }
         if (pid < 0) {
             log::writef(log::level::error, "workers", "cannot fork a worker: %s", std::strerror(errno));
-            places[pos].restart_at = now_s() + 1;
+            places[pos].restart_at = mono_now() + 1;
             return nullptr;
         }
-        children.push_back(child{pid, pos, slot, now_s()});
+        children.push_back(child{pid, pos, slot, mono_now()});
         return &children.back();
     };
     auto serving = [&](unsigned pos) {
@@ -315,6 +295,7 @@ int run_workers(server_options opts, unsigned workers) {
     for (unsigned i = 0; i < workers; ++i) {
         start_child(i);
     }
+    opts.initial.reset();  // a worker started later reads the file, which may have changed since
     log::writef(log::level::notice, "workers", "supervisor %d: %u worker process%s started", static_cast<int>(getpid()),
                 workers, workers == 1 ? "" : "es");
     // systemd: READY once every worker serves; after SIGHUP, RELOADING until
@@ -338,7 +319,7 @@ int run_workers(server_options opts, unsigned workers) {
     };
     auto begin_stop = [&](const char* why) {
         stopping = true;
-        stop_deadline = now_s() + grace;
+        stop_deadline = mono_now() + grace;
         notify("STOPPING=1");
         log::writef(log::level::notice, "workers", "stopping the worker processes (%s)", why);
         forward(SIGTERM);
@@ -354,7 +335,7 @@ int run_workers(server_options opts, unsigned workers) {
                 for (const auto& c : children) {
                     reloads_before[c.pid] = c.slot->reloads.load();
                 }
-                reload_deadline = now_s() + 10;
+                reload_deadline = mono_now() + 10;
                 notify("RELOADING=1");
             }
             forward(sig);
@@ -449,7 +430,7 @@ int run_workers(server_options opts, unsigned workers) {
             place& pl = places[c.pos];
             pl.restarts = beat ? 0 : pl.restarts + 1;
             double delay = pl.restarts <= 1 ? 0.1 : std::min(30.0, 0.5 * (1 << std::min(pl.restarts - 1, 6)));
-            pl.restart_at = now_s() + delay;
+            pl.restart_at = mono_now() + delay;
             log::writef(log::level::error, "workers", "%s %s;%s restarting in %.1f s",
                         (c.pos < workers ? "worker " + std::to_string(pid) : group_plan.label(c.pos - workers, pid)).c_str(),
                         describe(status).c_str(), c.pos < workers ? "" : " its connections are lost;", delay);
@@ -458,15 +439,15 @@ int run_workers(server_options opts, unsigned workers) {
             if (children.empty()) {
                 break;
             }
-            if (now_s() > stop_deadline) {
+            if (mono_now() > stop_deadline) {
                 log::write(log::level::warn, "workers", "", "workers still running after the grace period: killing");
                 forward(SIGKILL);
-                stop_deadline = now_s() + 5;
+                stop_deadline = mono_now() + 5;
             }
             continue;
         }
-        double now = now_s();
-        std::uint64_t now_ms = faults::mono_ms();
+        double now = mono_now();
+        std::uint64_t now_ms = mono_ms();
         for (std::size_t i = 0; i < children.size(); ++i) {
             child& c = children[i];
             std::uint64_t beat = c.slot->beat_ms.load();

@@ -241,7 +241,7 @@ def _req_build_env(self):
         "SERVER_SOFTWARE": "subhttpd",
         "SERVER_NAME": self.hostname or info["server_name"],
         "SERVER_ADDR": c.local_ip,
-        "SERVER_PORT": str(c.local_addr[1]),
+        "SERVER_PORT": info["server_port"],
         "REMOTE_ADDR": c.remote_ip,
         "REMOTE_PORT": str(c.remote_addr[1]),
         "DOCUMENT_ROOT": info["document_root"],

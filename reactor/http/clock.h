@@ -1,17 +1,12 @@
 #pragma once
-// Clocks for the HTTP layer: a monotonic reading in seconds, and the Date
-// header's text, formatted at most once a second. Loop thread only (the Date
+// The Date header's text, formatted at most once a second. Loop thread only (the Date
 // cache is thread-local, so another thread gets its own).
 #include <ctime>
 #include <string_view>
 
-namespace subhttpd::reactor::http {
+#include "common/clock.h"  // mono_now
 
-inline double mono_now() {
-    timespec ts{};
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
-}
+namespace subhttpd::reactor::http {
 
 // "Sun, 06 Nov 1994 08:49:37 GMT" for the current second.
 std::string_view http_date_now();

@@ -629,9 +629,7 @@ void connection::fail(int status, std::string_view why) {
     ++front_.bad_;
     log::write(log::level::info, "http", "",
                "bad request from " + peer().remote_ip + ": " + std::to_string(status) + " (" + std::string(why) + ")");
-    std::string reason(http_reason(status));
-    std::string body = "<!DOCTYPE html>\n<html><head><title>" + std::to_string(status) + " " + reason +
-                       "</title></head>\n<body><h1>" + reason + "</h1></body></html>\n";
+    std::string body = status_page_html(status);
     head_text_.clear();
     head_spec spec;
     spec.status = status;

@@ -10,9 +10,13 @@
 #include <cstring>
 
 #include "common/log.h"
+#include "common/text.h"
 
 namespace subhttpd::reactor::http {
 namespace {
+
+using text::iequals;
+using text::trim;
 
 constexpr std::size_t small_file_bytes = 16 * 1024;
 
@@ -59,20 +63,6 @@ bool trusted_ip(const std::string& ip, const std::vector<std::string>& trusted) 
 bool valid_ip(const std::string& s) {
     unsigned char buf[16];
     return inet_pton(AF_INET, s.c_str(), buf) == 1 || inet_pton(AF_INET6, s.c_str(), buf) == 1;
-}
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
-        s.remove_prefix(1);
-    }
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
-        s.remove_suffix(1);
-    }
-    return s;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
 }
 
 // A chunk's size line: "<hex>\r\n".

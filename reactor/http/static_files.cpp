@@ -141,8 +141,7 @@ void send_error(interp::exchange& ex, int status, const interp::header_list& ext
     std::string body;
     if (status >= 400) {
         headers.emplace_back("Content-Type", "text/html; charset=utf-8");
-        body = "<!DOCTYPE html>\n<html><head><title>" + std::to_string(status) + " " + reason +
-               "</title></head>\n<body><h1>" + reason + "</h1></body></html>\n";
+        body = status_page_html(status);
         ex.write(body.data(), body.size());
     }
     ex.finish(status, reason, headers);

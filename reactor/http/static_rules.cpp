@@ -8,37 +8,17 @@
 #include <ctime>
 #include <limits>
 
+#include "common/text.h"
+
 namespace subhttpd::reactor::http {
 namespace {
 
 constexpr std::uint64_t u64_max = std::numeric_limits<std::uint64_t>::max();
 
-bool is_ows(char c) { return c == ' ' || c == '\t'; }
+using text::iequals;
+using text::is_ows;
+using text::trim;
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && is_ows(s.front())) {
-        s.remove_prefix(1);
-    }
-    while (!s.empty() && is_ows(s.back())) {
-        s.remove_suffix(1);
-    }
-    return s;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) {
-        return false;
-    }
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        char x = a[i] >= 'A' && a[i] <= 'Z' ? static_cast<char>(a[i] + 32) : a[i];
-        char y = b[i] >= 'A' && b[i] <= 'Z' ? static_cast<char>(b[i] + 32) : b[i];
-        if (x != y) {
-            return false;
-        }
-    }
-    return true;
-}
 
 // 1*DIGIT, saturating at u64_max (a huge first-pos is valid, just unsatisfiable).
 // Consumes the digits from `s`; nullopt when there is none.
