@@ -13,7 +13,7 @@ extern "C" PyObject* PyInit_subhttpd();
 
 namespace subhttpd::interp {
 
-struct wsgi_state;  // interp/wsgi.cpp: the WSGI adapter's per-interpreter cache
+struct wsgi_state;  // interp/wsgi_parts.h: the WSGI adapter's per-interpreter cache
 
 struct module_state {
     PyTypeObject* request_type;
@@ -27,7 +27,7 @@ struct module_state {
     int request_type_complete;  // _extend_request_type has run (first request)
 };
 
-// Defined in interp/wsgi.cpp; module traverse/clear call them.
+// Defined in interp/wsgi_environ.cpp; module traverse/clear call them.
 int wsgi_state_traverse(wsgi_state* ws, visitproc visit, void* arg);
 void wsgi_state_free(wsgi_state* ws);
 

@@ -1,6 +1,6 @@
 """WSGI (PEP 3333): the app loader and the plain-Python parts of the adapter.
 
-The environ, wsgi.input and start_response are native (interp/wsgi.cpp); the
+The environ, wsgi.input and start_response are native (interp/wsgi_*.cpp); the
 server reaches these names through the _subhttpd module."""
 
 import os as _os
@@ -10,7 +10,7 @@ import _subhttpd
 from _subhttpd import _LogStream, _find_file, _import_path, _mtime, import_module  # noqa: F401
 # ---------------------------------------------------------------------------
 # WSGI (PEP 3333): the app loader and the plain-Python parts of the adapter.
-# The environ, wsgi.input and start_response are native (interp/wsgi.cpp).
+# The environ, wsgi.input and start_response are native (interp/wsgi_*.cpp).
 
 _wsgi_plain_mtimes = {}   # module name -> mtime of its file when last (re)loaded
 
