@@ -38,7 +38,7 @@
 #include "reactor/route_cache.h"
 #include "reactor/status_page.h"
 #include "reactor/watcher.h"
-#include "reactor/dev.h"
+#include "reactor/cli/dev.h"
 #include "reactor/faults.h"
 #include "reactor/process_state.h"
 #include "interp/crash_trace.h"

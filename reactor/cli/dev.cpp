@@ -1,5 +1,5 @@
 // dev mode: config overrides, the start-up banner, short coloured access lines.
-#include "reactor/dev.h"
+#include "reactor/cli/dev.h"
 
 #include <cstdio>
 #include <cstdlib>

@@ -1,7 +1,7 @@
 // `subhttpd init`: the templates and the no-overwrite scaffolding.
-#include "reactor/init.h"
+#include "reactor/cli/init.h"
 
-#include "reactor/init_templates.h"
+#include "reactor/cli/init_templates.h"
 
 #include <cstdio>
 #include <filesystem>
