@@ -6,22 +6,13 @@
 #include <cstdio>
 #include <cstring>
 
+#include "common/fd_write.h"
 #include "interp/crash_trace.h"
 
 namespace subhttpd::interp {
 namespace {
 
-void put(int fd, const char* s) {
-    std::size_t n = std::strlen(s);
-    while (n > 0) {
-        ssize_t w = ::write(fd, s, n);
-        if (w <= 0) {
-            return;
-        }
-        s += w;
-        n -= static_cast<std::size_t>(w);
-    }
-}
+void put(int fd, const char* s) { write_all(fd, s); }
 
 // Compact ASCII strings hold their text inline; anything else is shown as "?"
 // rather than converted (a conversion allocates).

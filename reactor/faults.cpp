@@ -14,6 +14,7 @@
 #include <new>
 
 #include "common/clock.h"
+#include "common/fd_write.h"
 #include "common/log.h"
 
 namespace subhttpd::reactor::faults {
@@ -32,17 +33,8 @@ void copy_field(char* dst, std::size_t cap, std::string_view s) {
 }
 
 // Async-signal-safe output: only write(2) and hand-made number formatting.
-void put(int fd, const char* s) {
-    std::size_t n = std::strlen(s);
-    while (n > 0) {
-        ssize_t w = ::write(fd, s, n);
-        if (w <= 0) {
-            return;
-        }
-        s += w;
-        n -= static_cast<std::size_t>(w);
-    }
-}
+// Async-signal-safe output: only write(2) (write_all) and hand-made number formatting.
+void put(int fd, const char* s) { write_all(fd, s); }
 
 void put_num(int fd, long long v) {
     char buf[24];
