@@ -1,9 +1,12 @@
-"""Pure-Python core shared by the native ``subhttpd`` module and ``mod_python``.
+"""The Python half of the runtime, shared by the native ``subhttpd`` module and
+``mod_python``.
 
-Loaded once in every interpreter. Holds what is plain Python: the return codes,
-``SERVER_RETURN``, and ``table`` (mod_python's case-insensitive multi-map). It has
-no state of its own beyond these definitions, so each interpreter's copy is
-independent.
+Imported once in every interpreter (the native module's exec step). It holds the
+return codes, ``SERVER_RETURN`` and ``table`` (mod_python's case-insensitive
+multi-map), the handler importer (``import_module`` and its module cache, the
+handler folders of the phase being run), site set-up, ``offload`` and the
+coroutine steps, and the request members written in Python. That state is per
+interpreter: each interpreter imports its own copy.
 """
 
 # Return codes, as mod_python's apache module defines them.
@@ -621,15 +624,6 @@ def _resolve_with_files(module_name, module_dir, callable_name, autoreload):
     return obj, files
 
 
-def _push_dir(d):
-    _current_dirs.append(d)
-
-
-def _pop_dir():
-    if _current_dirs:
-        _current_dirs.pop()
-
-
 def _loaded_modules():
     return len(_modules)
 
@@ -731,21 +725,6 @@ def _coro_step(coro):
         except StopIteration as stop:
             return (True, stop.value, False)
     return (False, awaited, isinstance(awaited, _Drain))
-
-
-def _run_coroutine(coro):
-    """An async handler on the loop: runs it to its end."""
-    try:
-        while True:
-            awaited = coro.send(None)
-            if awaited is not None and hasattr(awaited, "_subhttpd_wait"):
-                awaited._subhttpd_wait()
-                continue
-            raise RuntimeError("an async handler awaited %r, which cannot complete inside subhttpd" % (awaited,))
-    except StopIteration as stop:
-        return stop.value
-    finally:
-        coro.close()
 
 
 def _python_import(module_name, callable_name, root):

@@ -13,7 +13,7 @@ import io
 import tempfile
 import urllib.parse
 
-from mod_python import apache
+import _subhttpd as apache  # the core (SERVER_RETURN, table, codes): no import cycle through mod_python.apache
 
 READ_BLOCK = 64 * 1024          # largest single req.read()
 readBlockSize = READ_BLOCK       # mod_python's name
