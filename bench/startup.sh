@@ -77,8 +77,8 @@ printf '%s\n' "${TIMES[@]}" | sort -n | awk -v runs="$RUNS" -v path="$URL_PATH" 
 
 if [ "${PROFILE:-0}" = 1 ]; then
   # What a new interpreter imports at set-up (the embedded one imports the same
-  # _subhttpd and mod_python modules): cumulative microseconds, slowest first.
+  # subhttpd_runtime and mod_python modules): cumulative microseconds, slowest first.
   echo "slowest imports of the interpreter set-up (python3 -X importtime):"
-  PYTHONPATH="$RUNTIME" "$PY" -X importtime -c 'import _subhttpd, mod_python.apache' 2>&1 >/dev/null |
+  PYTHONPATH="$RUNTIME" "$PY" -X importtime -c 'import subhttpd_runtime, mod_python.apache' 2>&1 >/dev/null |
     awk -F'|' 'NR > 1 { gsub(/ /, "", $2); print $2 "\t" $3 }' | sort -rn | head -15
 fi

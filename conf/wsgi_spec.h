@@ -6,7 +6,7 @@
 //   "pkg.mod:factory()"          the attribute called once per interpreter
 //   "pkg.mod:factory(1, k='x')"  ... with literal arguments (ast.literal_eval's grammar)
 //   "app.wsgi", "sub/app.py[:name]"  a script file (relative to the block's folder)
-// The runtime (interp/python/_subhttpd_wsgi.py) applies the same split. Pure; any thread.
+// The runtime (interp/python/subhttpd_runtime/wsgi.py) applies the same split. Pure; any thread.
 #include <string>
 #include <string_view>
 

@@ -38,7 +38,7 @@ struct error_report {
 };
 
 // Takes (and clears) the Python error set now. `runtime` is the interpreter's
-// _subhttpd module; when its _error_report fails, only `text` is filled.
+// subhttpd_runtime package; when its _error_report fails, only `text` is filled.
 error_report take_error_report(PyObject* runtime);
 
 // What the page says about the request and the handler that failed.

@@ -58,7 +58,7 @@ int module_exec(PyObject* m) {
     if (st->str_items == nullptr) {
         return -1;
     }
-    st->runtime = PyImport_ImportModule("_subhttpd");
+    st->runtime = PyImport_ImportModule("subhttpd_runtime");
     if (st->runtime == nullptr) {
         return -1;
     }

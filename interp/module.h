@@ -17,7 +17,7 @@ struct wsgi_state;  // interp/wsgi_parts.h: the WSGI adapter's per-interpreter c
 
 struct module_state {
     PyTypeObject* request_type;
-    PyObject* runtime;        // the `_subhttpd` module of this interpreter
+    PyObject* runtime;        // the `subhttpd_runtime` package of this interpreter
     PyObject* table_type;     // _subhttpd.table
     PyObject* header_table_type;  // _subhttpd.header_table: headers_out, err_headers_out
     PyObject* server_return;  // _subhttpd.SERVER_RETURN

@@ -137,9 +137,9 @@ std::string registry::setup(interpreter& in) {
             PyErr_Clear();
         }
     }
-    in.runtime_ = py::ref::steal(PyImport_ImportModule("_subhttpd"));
+    in.runtime_ = py::ref::steal(PyImport_ImportModule("subhttpd_runtime"));
     if (!in.runtime_) {
-        return "cannot import _subhttpd in interpreter " + in.name() + ": " + take_error_text();
+        return "cannot import subhttpd_runtime in interpreter " + in.name() + ": " + take_error_text();
     }
     in.module_ = py::ref::steal(PyImport_ImportModule("subhttpd"));
     if (!in.module_) {

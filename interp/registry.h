@@ -45,7 +45,7 @@ public:
     PyThreadState* loop_tstate() const { return loop_ts_; }
     PyInterpreterState* state() const { return loop_ts_->interp; }
     PyObject* module() const { return module_.get(); }    // borrowed: `subhttpd` here
-    PyObject* runtime() const { return runtime_.get(); }  // borrowed: `_subhttpd` here
+    PyObject* runtime() const { return runtime_.get(); }  // borrowed: `subhttpd_runtime` here
 
     interp_stats stats;
     handler_cache handlers;  // GIL held: mod_python handlers and WSGI apps
@@ -80,7 +80,7 @@ struct interp_info {
 
 struct runtime_settings {
     std::string python_exe;          // the python3 whose prefix/stdlib are used
-    std::string python_dir;          // interp/python: mod_python and _subhttpd
+    std::string python_dir;          // interp/python: mod_python and subhttpd_runtime
     std::vector<std::string> path;   // [python].path, prepended in every interpreter
     int optimize = 0;
     std::vector<std::string> main_imports;  // imported into main_interpreter by start()

@@ -46,7 +46,7 @@ runtime_result find_runtime(const runtime_search& s, const std::function<bool(co
         }
         r.tried.push_back(dir + " (" + what + ")");
         r.error = std::string(what) + " " + dir +
-                  ": not a subhttpd Python runtime (expected _subhttpd.py and mod_python/ in it)";
+                  ": not a subhttpd Python runtime (expected subhttpd_runtime/ and mod_python/ in it)";
         return r;
     }
     std::vector<std::pair<std::string, std::string>> places;
@@ -67,7 +67,7 @@ runtime_result find_runtime(const runtime_search& s, const std::function<bool(co
         }
         r.tried.push_back(dir + " (" + why + ")");
     }
-    r.error = "cannot find the subhttpd Python runtime (_subhttpd.py, mod_python/); looked in:";
+    r.error = "cannot find the subhttpd Python runtime (subhttpd_runtime/, mod_python/); looked in:";
     for (const auto& t : r.tried) {
         r.error += "\n  " + t;
     }
@@ -77,7 +77,7 @@ runtime_result find_runtime(const runtime_search& s, const std::function<bool(co
 
 bool is_runtime_dir(const std::string& dir) {
     struct stat sb{};
-    return stat((dir + "/_subhttpd.py").c_str(), &sb) == 0 && S_ISREG(sb.st_mode) &&
+    return stat((dir + "/subhttpd_runtime/__init__.py").c_str(), &sb) == 0 && S_ISREG(sb.st_mode) &&
            stat((dir + "/mod_python/apache.py").c_str(), &sb) == 0 && S_ISREG(sb.st_mode);
 }
 

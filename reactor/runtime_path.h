@@ -1,5 +1,5 @@
 #pragma once
-// Where the Python runtime (_subhttpd and the mod_python package) is found.
+// Where the Python runtime (the subhttpd_runtime and mod_python packages) is found.
 // Order: --runtime DIR, then $SUBHTTPD_RUNTIME (an explicit choice that is not a
 // runtime is an error, never silently passed over), then ../share/subhttpd/python
 // beside the binary (installed tree, and the build tree, which mirrors it), then
@@ -27,7 +27,7 @@ struct runtime_result {
 // `is_runtime(dir)` says whether `dir` holds a runtime.
 runtime_result find_runtime(const runtime_search& s, const std::function<bool(const std::string&)>& is_runtime);
 
-// The real filesystem test: dir/_subhttpd.py and dir/mod_python/apache.py exist.
+// The real filesystem test: dir/subhttpd_runtime/__init__.py and dir/mod_python/apache.py exist.
 bool is_runtime_dir(const std::string& dir);
 
 // runtime_search for this process: /proc/self/exe, $SUBHTTPD_RUNTIME, the prefix.

@@ -32,7 +32,7 @@ fail() { echo "package-test: FAIL: $*" >&2; [[ -f $work/log ]] && sed 's/^/  log
 
 dpkg -i "$deb" >/dev/null || fail "dpkg -i $deb"
 installed=1
-for f in /usr/bin/subhttpd /usr/share/subhttpd/python/_subhttpd.py /usr/share/subhttpd/python/mod_python/apache.py \
+for f in /usr/bin/subhttpd /usr/share/subhttpd/python/subhttpd_runtime/__init__.py /usr/share/subhttpd/python/mod_python/apache.py \
          /usr/share/man/man1/subhttpd.1.gz /usr/share/bash-completion/completions/subhttpd \
          /usr/lib/systemd/system/subhttpd.service /usr/lib/systemd/system/subhttpd.socket \
          /usr/share/doc/subhttpd/samples/server.toml; do

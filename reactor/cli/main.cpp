@@ -65,7 +65,7 @@ constexpr const char* run_help =
     "                        on, reload on file change, a banner listing each site's URL,\n"
     "                        document root, handler blocks and interpreter rule, and short\n"
     "                        access lines coloured by status on a terminal (NO_COLOR=1: plain)\n"
-    "  --runtime DIR         the Python runtime (_subhttpd, mod_python); default: $SUBHTTPD_RUNTIME,\n"
+    "  --runtime DIR         the Python runtime (subhttpd_runtime, mod_python); default: $SUBHTTPD_RUNTIME,\n"
     "                        else ../share/subhttpd/python beside the binary, else the install prefix\n"
     "\n"
     "examples:\n"

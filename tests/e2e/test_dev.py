@@ -370,7 +370,7 @@ def test_syntax_error_page(make_server):
     m = re.search(r"^    (def handler\(req:)\n    ( *\^+)$", body, re.M)
     assert m, body
     assert m.group(2).index("^") == m.group(1).index("(")  # the caret under the open parenthesis
-    assert "_subhttpd.py" not in body.split("Request:")[0]  # no importer frames before the request
+    assert "subhttpd_runtime" not in body.split("Request:")[0]  # no importer frames before the request
 
     r = srv.get("/syntax/", headers={"Accept": "text/html"})
     assert r.status == 500 and r.headers["Content-Type"].startswith("text/html")

@@ -84,7 +84,7 @@ def run_until_exit(args, env=None, timeout=20):
 # ---------------------------------------------------------------- the runtime
 
 def test_the_build_tree_has_its_runtime_beside_the_binary():
-    assert os.path.isfile(os.path.join(BUILD_RUNTIME, "_subhttpd.py"))
+    assert os.path.isfile(os.path.join(BUILD_RUNTIME, "subhttpd_runtime", "__init__.py"))
     assert os.path.isfile(os.path.join(BUILD_RUNTIME, "mod_python", "apache.py"))
     assert os.path.isdir(os.path.join(BUILD_RUNTIME, "__pycache__")), "byte-compiled in the build tree"
 

@@ -1,7 +1,7 @@
 """Shared fixtures for the pure-Python mod_python package tests.
 
 Runs under plain /usr/bin/python3 without the server: `mod_python.apache` is
-replaced by a small stand-in that re-exports _subhttpd and implements
+replaced by a small stand-in that re-exports subhttpd_runtime and implements
 import_module by file path, and FakeReq plays the request object over an
 in-memory body that it hands out in deliberately small pieces.
 """
@@ -18,7 +18,7 @@ PYDIR = os.path.normpath(os.path.join(HERE, "..", "..", "interp", "python"))
 if PYDIR not in sys.path:
     sys.path.insert(0, PYDIR)
 
-import _subhttpd  # noqa: E402
+import subhttpd_runtime as _subhttpd  # noqa: E402
 import mod_python  # noqa: E402
 
 

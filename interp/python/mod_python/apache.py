@@ -4,9 +4,9 @@ runs unmodified."""
 
 import sys as _sys
 
-import _subhttpd
-from _subhttpd import *  # noqa: F401,F403  return codes, APLOG_*, M_*, ...
-from _subhttpd import SERVER_RETURN, table, import_module  # noqa: F401
+import subhttpd_runtime as _subhttpd
+from subhttpd_runtime import *  # noqa: F401,F403  return codes, APLOG_*, M_*, ...
+from subhttpd_runtime import SERVER_RETURN, table, import_module  # noqa: F401
 
 try:
     import subhttpd as _native

@@ -13,7 +13,7 @@ import io
 import tempfile
 import urllib.parse
 
-import _subhttpd as apache  # the core (SERVER_RETURN, table, codes): no import cycle through mod_python.apache
+import subhttpd_runtime as apache  # the core (SERVER_RETURN, table, codes): no import cycle through mod_python.apache
 
 READ_BLOCK = 64 * 1024          # largest single req.read()
 readBlockSize = READ_BLOCK       # mod_python's name

@@ -71,7 +71,7 @@ TEST(runtime_path, a_wrong_explicit_choice_is_an_error_not_a_fallback) {
     s.env = "/typo";
     runtime_result r = find_runtime(s, fs.fn());
     EXPECT_EQ(r.dir, "");
-    EXPECT_EQ(r.error, "SUBHTTPD_RUNTIME /typo: not a subhttpd Python runtime (expected _subhttpd.py and "
+    EXPECT_EQ(r.error, "SUBHTTPD_RUNTIME /typo: not a subhttpd Python runtime (expected subhttpd_runtime/ and "
                        "mod_python/ in it)");
     s.flag = "/typo2";
     r = find_runtime(s, fs.fn());
@@ -85,7 +85,7 @@ TEST(runtime_path, the_error_names_every_place_looked_at) {
     EXPECT_EQ(r.tried, (std::vector<std::string>{"/usr/share/subhttpd/python (beside the binary)",
                                                  "/usr/local/share/subhttpd/python (install prefix)"}));
     EXPECT_EQ(r.error,
-              "cannot find the subhttpd Python runtime (_subhttpd.py, mod_python/); looked in:\n"
+              "cannot find the subhttpd Python runtime (subhttpd_runtime/, mod_python/); looked in:\n"
               "  /usr/share/subhttpd/python (beside the binary)\n"
               "  /usr/local/share/subhttpd/python (install prefix)\n"
               "set SUBHTTPD_RUNTIME or pass --runtime DIR");

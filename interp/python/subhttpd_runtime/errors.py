@@ -30,8 +30,7 @@ def _error_report(exc_type, exc, tb, context=3):
     # The server's own importer frames above the first user frame are noise
     # (a SyntaxError in a handler module has nothing else); the text keeps them.
     ours = _os.path.dirname(_os.path.abspath(__file__))
-    while frames and (_os.path.basename(frames[0][0]).startswith("_subhttpd") and
-                      _os.path.dirname(_os.path.abspath(frames[0][0])) == ours
+    while frames and (_os.path.dirname(_os.path.abspath(frames[0][0])) == ours
                       or frames[0][0].startswith("<frozen ")):
         del frames[0]
     syntax = None

@@ -1,13 +1,13 @@
 """WSGI (PEP 3333): the app loader and the plain-Python parts of the adapter.
 
 The environ, wsgi.input and start_response are native (interp/wsgi_*.cpp); the
-server reaches these names through the _subhttpd module."""
+server reaches these names through the subhttpd_runtime package."""
 
 import os as _os
 import sys as _sys
 
-import _subhttpd
-from _subhttpd import _LogStream, _find_file, _import_path, _mtime, import_module  # noqa: F401
+import subhttpd_runtime as _subhttpd
+from subhttpd_runtime import _LogStream, _find_file, _import_path, _mtime, import_module  # noqa: F401
 # ---------------------------------------------------------------------------
 # WSGI (PEP 3333): the app loader and the plain-Python parts of the adapter.
 # The environ, wsgi.input and start_response are native (interp/wsgi_*.cpp).

@@ -1,13 +1,13 @@
 """req members written in Python, added to the native request type by
-_subhttpd._extend_request_type: connection, server, finfo, and the methods that
+subhttpd_runtime._extend_request_type: connection, server, finfo, and the methods that
 are plain Python (get_basic_auth_pw, construct_url, add_common_vars, ...)."""
 
 import os as _os
 import time as _time
 
-from _subhttpd import (AP_CONN_UNKNOWN, APLOG_ERR, APLOG_INFO, APLOG_WARNING, HTTP_NOT_MODIFIED,  # noqa: F401
+from subhttpd_runtime import (AP_CONN_UNKNOWN, APLOG_ERR, APLOG_INFO, APLOG_WARNING, HTTP_NOT_MODIFIED,  # noqa: F401
                        HTTP_PRECONDITION_FAILED, METHODS, OK, REQ_PROXY_NONE, table)
-import _subhttpd
+import subhttpd_runtime as _subhttpd
 
 class connection(object):
     """req.connection: the client's connection."""
@@ -317,8 +317,8 @@ def _req_meets_conditions(self):
     return OK
 
 
-# req.finfo / apache.stat(): APR's file types (the constants live in _subhttpd).
-from _subhttpd import (APR_NOFILE, APR_REG, APR_DIR, APR_CHR, APR_BLK, APR_PIPE, APR_LNK,  # noqa: E402,F401
+# req.finfo / apache.stat(): APR's file types (the constants live in subhttpd_runtime).
+from subhttpd_runtime import (APR_NOFILE, APR_REG, APR_DIR, APR_CHR, APR_BLK, APR_PIPE, APR_LNK,  # noqa: E402,F401
                        APR_SOCK, APR_UNKFILE, FINFO_MODE, FINFO_INO, FINFO_DEV, FINFO_NLINK, FINFO_UID,
                        FINFO_GID, FINFO_SIZE, FINFO_ATIME, FINFO_MTIME, FINFO_CTIME, FINFO_FNAME, FINFO_NAME,
                        FINFO_FILETYPE)
