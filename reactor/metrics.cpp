@@ -14,6 +14,8 @@
 #include <new>
 #include <tuple>
 
+#include "common/clock.h"
+
 namespace subhttpd::reactor::metrics {
 
 using u64 = std::uint64_t;
@@ -113,12 +115,6 @@ void zero(slot& s) { std::memset(static_cast<void*>(&s), 0, sizeof s); }
 double unix_now() {
     timespec ts{};
     clock_gettime(CLOCK_REALTIME, &ts);
-    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
-}
-
-double mono_now() {
-    timespec ts{};
-    clock_gettime(CLOCK_MONOTONIC, &ts);
     return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
 }
 
