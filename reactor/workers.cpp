@@ -292,10 +292,10 @@ int run_workers(server_options opts, unsigned workers) {
         }
         return false;
     };
-    for (unsigned i = 0; i < workers; ++i) {
-        start_child(i);
+    for (unsigned i = 0; i < all_places; ++i) {
+        start_child(i);  // workers, then the process groups' processes: all on main()'s snapshot
     }
-    opts.initial.reset();  // a worker started later reads the file, which may have changed since
+    opts.initial.reset();  // a process started later reads the file, which may have changed since
     log::writef(log::level::notice, "workers", "supervisor %d: %u worker process%s started", static_cast<int>(getpid()),
                 workers, workers == 1 ? "" : "es");
     // systemd: READY once every worker serves; after SIGHUP, RELOADING until
