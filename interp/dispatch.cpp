@@ -349,6 +349,7 @@ private:
     // The coroutine awaits an offload: run it on the pool, resume on the loop.
     // Awaiting req.drain(), it resumes when the socket has room.
     void suspend() {
+        rs_->send_deferred();  // the loop serves others now: flushed output leaves first
         st_ = stage::content_resume;
         rs_->leave_scope();
         auto self = shared_from_this();

@@ -53,6 +53,14 @@ public:
     virtual bool streaming() const = 0;
     virtual void start_stream(int status, std::string_view reason, const header_list& headers) = 0;
     virtual void finish(int status, std::string_view reason, const header_list& headers) = 0;
+    // start_stream() whose sending waits: the head is fixed now (streaming() is
+    // true, later header changes are too late), but nothing is sent until
+    // flush() -- from then on it is a stream -- or finish(), which sends one
+    // response under this head with a Content-Length (the whole body is known).
+    // Lets a handler that flushes and returns at once be answered in one write.
+    virtual void hold_stream(int status, std::string_view reason, header_list headers) {
+        start_stream(status, reason, headers);
+    }
     virtual bool finished() const = 0;
     virtual int status_sent() const = 0;  // after finish() or start_stream()
     // Sends `path` as the body (buffered mode): the reactor uses sendfile.

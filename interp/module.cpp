@@ -2,6 +2,7 @@
 // type made from its spec (request_type.cpp), logging.
 #include "interp/module.h"
 
+#include <atomic>
 #include <utility>
 
 #include "common/log.h"
@@ -13,6 +14,14 @@ namespace subhttpd::interp {
 using namespace req_impl;
 
 namespace {
+
+// Process-wide, like the cwd and umask it stands for (no Python object).
+std::atomic<bool> process_state_touched{false};
+
+PyObject* mod_process_state_touched(PyObject*, PyObject*) {
+    note_process_state_touched();
+    Py_RETURN_NONE;
+}
 
 // ---- module ---------------------------------------------------------------
 
@@ -49,6 +58,8 @@ PyMethodDef module_methods[] = {
     {"_log", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(mod_log)), METH_FASTCALL,
      "_log(level, message): a line in the error log, with this interpreter's name"},
     {"interpreter_name", mod_interpreter_name, METH_NOARGS, "the name of this interpreter"},
+    {"_process_state_touched", mod_process_state_touched, METH_NOARGS,
+     "_process_state_touched(): os.chdir/os.fchdir/os.umask ran; the server checks cwd and umask"},
     {nullptr, nullptr, 0, nullptr},
 };
 
@@ -177,6 +188,10 @@ PyObject* new_request(PyObject* module, request_ctx* ctx) {
     self->ctx = ctx;
     return reinterpret_cast<PyObject*>(self);
 }
+
+void note_process_state_touched() { process_state_touched.store(true, std::memory_order_relaxed); }
+
+bool take_process_state_touched() { return process_state_touched.exchange(false, std::memory_order_relaxed); }
 
 }  // namespace subhttpd::interp
 

@@ -41,4 +41,10 @@ void detach_request(PyObject* req, request_ctx* ctx);
 // Copies the req object's tables into ctx without detaching.
 void export_tables(PyObject* req, request_ctx* ctx);
 
+// Python code in some interpreter called os.chdir, os.fchdir or os.umask since
+// the last call (the runtime wraps them): the process-wide cwd/umask may have
+// changed. Any thread; no GIL needed.
+bool take_process_state_touched();
+void note_process_state_touched();  // what the runtime's wrappers call
+
 }  // namespace subhttpd::interp

@@ -7,6 +7,7 @@
 #include <cctype>
 #include <optional>
 #include <utility>
+#include "common/clock.h"
 #include "common/http_status.h"
 #include "common/log.h"
 #include "interp/error_page.h"
@@ -45,7 +46,7 @@ bool apply_site(interpreter& in, const conf::site& s) {
     return static_cast<bool>(r);
 }
 
-void run_state::start_streaming() {
+void run_state::start_streaming(bool hold) {
     exchange& ex = *ctx_.ex;
     if (ex.streaming() || ex.finished()) {
         return;
@@ -58,7 +59,66 @@ void run_state::start_streaming() {
     if (ctx_.content_length >= 0) {
         headers.emplace_back("Content-Length", std::to_string(ctx_.content_length));  // not chunked
     }
-    ex.start_stream(ctx_.status, reason_for(ctx_.status), headers);
+    if (hold) {
+        ex.hold_stream(ctx_.status, reason_for(ctx_.status), std::move(headers));
+    } else {
+        ex.start_stream(ctx_.status, reason_for(ctx_.status), headers);
+    }
+}
+
+void run_state::request_flush() {
+    exchange& ex = *ctx_.ex;
+    if (ex.finished()) {
+        return;
+    }
+    if (!ex.streaming()) {
+        if (!output_watched_ || filters_ || depth_ > 0 || ex.bytes_written() >= exchange::low_water) {
+            start_streaming();
+            return;
+        }
+        start_streaming(true);
+        flush_deferred_ = true;
+        flush_since_ = mono_now();
+        sh_.wd.flush_wanted();
+        return;
+    }
+    // Streaming: writes leave as they come, except while held.
+    if (flush_deferred_ && (ex.unsent() >= exchange::low_water || mono_now() - flush_since_ >= max_flush_delay)) {
+        send_deferred();
+    }
+}
+
+void run_state::send_deferred() {
+    if (!flush_deferred_) {
+        return;
+    }
+    flush_deferred_ = false;
+    ctx_.ex->flush();
+}
+
+void run_state::watch_call(interpreter& in) {
+    if (ts_ != nullptr) {
+        return;  // off the loop: no timeout, and flushes are sent at once
+    }
+    sh_.wd.arm(in, static_cast<std::uint64_t>(ctx_.route->handler_timeout.count()));
+    if (depth_ == 0) {
+        output_watched_ = true;
+        sh_.wd.watch_output(in, *this);
+        if (flush_deferred_) {
+            sh_.wd.flush_wanted();
+        }
+    }
+}
+
+bool run_state::unwatch_call() {
+    if (ts_ != nullptr) {
+        return false;
+    }
+    if (depth_ == 0) {
+        sh_.wd.unwatch_output();
+        output_watched_ = false;
+    }
+    return sh_.wd.disarm();
 }
 
 int run_state::run_pre(bool redirected) {
@@ -121,6 +181,7 @@ bool run_state::run_redirect(const std::string& target) {
         return false;
     }
     exchange& ex = *ctx_.ex;
+    send_deferred();  // what the caller flushed leaves with the caller's headers, as before
     sync_tables();
     hosts::request_line line{ex.host(), ex.method(), target};
     const hosts::route r = hosts::resolve(*ctx_.cfg, line);
@@ -369,12 +430,9 @@ int run_state::call_handler(const hosts::handler_entry& h, const std::string& di
     if (fn) {
         coro_dir = dir;
         push_dir(in, dir);
-        bool watched = ts_ == nullptr;
-        if (watched) {
-            sh_.wd.arm(in, static_cast<std::uint64_t>(ctx_.route->handler_timeout.count()));
-        }
+        watch_call(in);
         result = py::ref::steal(PyObject_CallOneArg(fn.get(), req));
-        if (watched && sh_.wd.disarm() && !result) {
+        if (unwatch_call() && !result) {
             timed_out_ = true;
         }
         pop_dir(in);
@@ -404,12 +462,9 @@ int run_state::step_coroutine(bool may_suspend) {
     interpreter& in = *last_in_;
     for (;;) {
         push_dir(in, coro_dir);
-        bool watched = ts_ == nullptr;
-        if (watched) {
-            sh_.wd.arm(in, static_cast<std::uint64_t>(ctx_.route->handler_timeout.count()));
-        }
+        watch_call(in);
         py::ref r = py::ref::steal(PyObject_CallMethod(in.runtime(), "_coro_step", "O", coro.get()));
-        if (watched && sh_.wd.disarm() && !r) {
+        if (unwatch_call() && !r) {
             timed_out_ = true;
         }
         pop_dir(in);
@@ -429,6 +484,7 @@ int run_state::step_coroutine(bool may_suspend) {
             return code_suspend;
         }
         // Already off the loop (or not allowed to suspend): run it right here.
+        send_deferred();
         py::ref ran = py::ref::steal(PyObject_CallMethod(awaiting.get(), "run", nullptr));
         awaiting.reset();
         if (!ran) {

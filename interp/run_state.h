@@ -45,7 +45,7 @@ inline bool is_http_status(int code) { return code >= 100 && code <= 999; }
 bool apply_site(interpreter& in, const conf::site& s);
 
 // One pass of a request through its phases: owns the ctx, the scope and the error text.
-class run_state {
+class run_state final : public deferred_output {
 public:
     run_state(dispatcher::shared& sh, const conf::config& cfg, std::uint64_t gen, const hosts::route& r,
               exchange& ex, thread_states* ts)
@@ -62,8 +62,8 @@ public:
         ctx_.debug = r.debug;
         ctx_.handler_name = r.at(conf::phase::content).wsgi.empty() ? "mod_python" : "wsgi-script";
         // req.write(flush=1) / req.flush(): the headers and what is written so
-        // far leave now (inline: the socket takes what it can at once).
-        ctx_.on_flush = [this] { start_streaming(); };
+        // far leave now, or very soon on the loop (see request_flush).
+        ctx_.on_flush = [this] { request_flush(); };
         ctx_.on_internal_redirect = [this](const std::string& uri) { return run_redirect(uri); };
         ctx_.on_add_filter = [this](const registered_filter& f) {
             filter_state st;
@@ -79,8 +79,23 @@ public:
 
     ~run_state() { release(); }
 
-    // A flush sends the headers and what is written so far.
-    void start_streaming();
+    // A flush sends the headers and what is written so far (with `hold`, it
+    // fixes them and the exchange keeps the output: exchange::hold_stream).
+    void start_streaming(bool hold = false);
+
+    // req.write(flush=1) / req.flush(). Off the loop, with filters or inside an
+    // internal redirect: start_streaming() now. On the loop, while the handler
+    // call is watched, the head is fixed at once (as if sent: later header
+    // changes are too late, a later error cuts the response) but the output is
+    // held, so that a handler that returns at once is answered in one write
+    // with a Content-Length. Held output leaves when the handler flushes again
+    // after max_flush_delay, when low_water bytes wait, when the handler blocks
+    // (the watchdog sends it at its next poll), or before the request yields
+    // the loop.
+    void request_flush();
+    // Sends a deferred flush now (loop thread, GIL held); nothing when none waits.
+    void send_deferred() override;
+    static constexpr double max_flush_delay = 0.002;  // seconds
 
     request_ctx& ctx() { return ctx_; }
     const request_ctx& ctx() const { return ctx_; }
@@ -265,6 +280,14 @@ private:
     error_report report_;         // with debug on: error_text_ with frames and source
     std::string failed_handler_;  // "module::callable" of the handler that failed
     bool timed_out_ = false;
+    bool output_watched_ = false;  // inside a handler call the watchdog watches
+    bool flush_deferred_ = false;  // a flush waits (request_flush)
+    double flush_since_ = 0;
+
+    // Around one Python call of a handler on the loop: the handler timeout and
+    // the deferred output.
+    void watch_call(interpreter& in);
+    bool unwatch_call();  // true when the handler timeout fired
 };
 
 }  // namespace dispatch_impl

@@ -42,10 +42,35 @@ bool watchdog::disarm() {
     return true;
 }
 
+void watchdog::watch_output(interpreter& in, deferred_output& out) {
+    out_in_.store(&in, std::memory_order_relaxed);
+    out_.store(&out, std::memory_order_relaxed);
+    out_armed_.store(++out_generation_, std::memory_order_release);
+}
+
+void watchdog::send_output() {
+    std::uint64_t gen = out_armed_.load(std::memory_order_acquire);
+    if (gen == 0 || !out_wanted_.load(std::memory_order_acquire)) {
+        return;
+    }
+    interpreter* in = out_in_.load(std::memory_order_relaxed);
+    deferred_output* out = out_.load(std::memory_order_relaxed);
+    PyEval_RestoreThread(states_.get(*in));
+    // Holding the GIL, the same generation means the loop thread is still inside
+    // that handler call (unwatch_output runs with the GIL), so `out` is alive.
+    if (out_armed_.load(std::memory_order_acquire) == gen && out_in_.load(std::memory_order_relaxed) == in &&
+        out_.load(std::memory_order_relaxed) == out) {
+        out_wanted_.store(false, std::memory_order_relaxed);
+        out->send_deferred();
+    }
+    PyEval_SaveThread();
+}
+
 void watchdog::main() {
     unsigned long target = 0;
     while (!stop_.load()) {
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        send_output();
         std::uint64_t gen = armed_.load(std::memory_order_acquire);
         if (gen == 0 || fired_.load() == gen || mono_now() < deadline_.load(std::memory_order_relaxed)) {
             continue;

@@ -239,7 +239,7 @@ void server_name_port(const request_ctx& ctx, std::string& name, std::string& po
 
 }  // namespace
 
-PyObject* build_environ(wsgi_state& ws, interpreter& in, const request_ctx& ctx, PyObject* script_filename,
+PyObject* build_environ(wsgi_state& ws, interpreter& /*in*/, const request_ctx& ctx, PyObject* script_filename,
                         PyObject* input) {
     py::ref env = py::ref::steal(PyDict_Copy(ws.env_template.get()));
     if (!env) {

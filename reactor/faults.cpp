@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <initializer_list>
 #include <new>
 
 #include "common/clock.h"
@@ -26,10 +27,15 @@ void (*python_dumper)(int) = nullptr;
 pthread_t loop_thread;
 volatile sig_atomic_t in_crash = 0;
 
-void copy_field(char* dst, std::size_t cap, std::string_view s) {
-    std::size_t n = s.size() < cap - 1 ? s.size() : cap - 1;
-    std::memcpy(dst, s.data(), n);
-    dst[n] = '\0';
+// dst = the pieces joined, cut to cap - 1 bytes and NUL-terminated.
+void copy_field(char* dst, std::size_t cap, std::initializer_list<std::string_view> pieces) {
+    std::size_t at = 0;
+    for (std::string_view s : pieces) {
+        std::size_t n = s.size() < cap - 1 - at ? s.size() : cap - 1 - at;
+        std::memcpy(dst + at, s.data(), n);
+        at += n;
+    }
+    dst[at] = '\0';
 }
 
 // Async-signal-safe output: only write(2) and hand-made number formatting.
@@ -134,10 +140,11 @@ void attach(worker_slot* slot) {
 
 worker_slot& self() { return *current; }
 
-void set_current(std::string_view interp, std::string_view handler, std::string_view request_line) {
+void set_current(std::string_view interp, std::initializer_list<std::string_view> handler,
+                 std::initializer_list<std::string_view> request_line) {
     worker_slot& s = *current;
     s.busy.store(0);
-    copy_field(s.interp, sizeof s.interp, interp);
+    copy_field(s.interp, sizeof s.interp, {interp});
     copy_field(s.handler, sizeof s.handler, handler);
     copy_field(s.request, sizeof s.request, request_line);
     s.busy.store(1);

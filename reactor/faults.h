@@ -13,6 +13,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <string_view>
 
 namespace subhttpd::reactor::faults {
@@ -38,8 +39,10 @@ void reset(worker_slot& s);
 void attach(worker_slot* slot);
 worker_slot& self();
 
-// The request now running on the loop thread.
-void set_current(std::string_view interp, std::string_view handler, std::string_view request_line);
+// The request now running on the loop thread: its interpreter, handler and
+// request line, each given as pieces joined in place (no allocation).
+void set_current(std::string_view interp, std::initializer_list<std::string_view> handler,
+                 std::initializer_list<std::string_view> request_line);
 void clear_current();
 
 // Installs the crash handler on an alternate stack; `dump_python` (may be null)

@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "common/log.h"
+#include "interp/module.h"
 
 namespace subhttpd::reactor {
 namespace {
@@ -36,9 +37,21 @@ void process_state::capture() {
 }
 
 bool process_state::restore_after(const std::string& interp) {
+    if (!captured_ || !interp::take_process_state_touched()) {
+        return false;
+    }
+    return check(interp);
+}
+
+bool process_state::sweep() {
     if (!captured_) {
         return false;
     }
+    interp::take_process_state_touched();
+    return check("");
+}
+
+bool process_state::check(const std::string& interp) {
     std::string what;
     mode_t m = current_umask();
     if (m != umask_) {
@@ -65,7 +78,8 @@ bool process_state::restore_after(const std::string& interp) {
     ++restored_;
     if (warned_.insert(interp).second) {
         log::write(log::level::warn, "process", interp,
-                   "a handler changed process-wide state shared by every interpreter: " + what +
+                   std::string(interp.empty() ? "C code (not os.chdir/os.fchdir/os.umask)" : "a handler") +
+                       " changed process-wide state shared by every interpreter: " + what +
                        "; restored after each request (logged once per interpreter)");
     }
     return true;

@@ -411,12 +411,14 @@ struct server::impl {
     // What the crash handler and the supervisor's stall report name.
     static void note_current(const http::http_exchange& ex, const hosts::route& r) {
         const hosts::phase_route& c = r.at(conf::phase::content);
-        std::string handler = c.wsgi.empty() ? std::string() : "wsgi " + c.wsgi;
-        if (handler.empty() && !c.handlers.empty()) {
-            handler = c.handlers.front().module + "::" + c.handlers.front().callable;
+        std::initializer_list<std::string_view> line = {ex.method(), " ", ex.target(), " ", ex.protocol()};
+        if (!c.wsgi.empty()) {
+            faults::set_current(c.interpreter, {"wsgi ", c.wsgi}, line);
+        } else if (!c.handlers.empty()) {
+            faults::set_current(c.interpreter, {c.handlers.front().module, "::", c.handlers.front().callable}, line);
+        } else {
+            faults::set_current(c.interpreter, {}, line);
         }
-        std::string line = std::string(ex.method()) + " " + std::string(ex.target()) + " " + std::string(ex.protocol());
-        faults::set_current(c.interpreter, handler, line);
     }
 
     // Every 100 ms: the supervisor's heartbeat, and the recycling limits.
@@ -426,6 +428,7 @@ struct server::impl {
         slot.requests = requests;
         if (++ticks % 10 == 0) {
             slot.rss_bytes = faults::current_rss();
+            pstate.sweep();  // cwd/umask changed from C, not through os.*
         }
         meter.publish(published(), ticks % 10 == 1);
         if (recycle_asked || stopping) {

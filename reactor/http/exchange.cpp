@@ -274,7 +274,7 @@ void http_exchange::write(const char* data, std::size_t n) {
 }
 
 void http_exchange::discard_output() {
-    if (streaming_ || conn_ == nullptr) {
+    if (streaming_ || held_ || conn_ == nullptr) {
         return;
     }
     conn_->body_text().clear();
@@ -362,8 +362,32 @@ void http_exchange::start_stream(int status, std::string_view reason, const inte
     conn_->flush();
 }
 
+void http_exchange::hold_stream(int status, std::string_view reason, interp::header_list headers) {
+    if (streaming_ || held_ || finished_ || conn_ == nullptr) {
+        return;
+    }
+    held_ = true;
+    status_ = status;
+    held_reason_ = reason;
+    held_headers_ = std::move(headers);
+}
+
+void http_exchange::release_hold() {
+    if (!held_) {
+        return;
+    }
+    held_ = false;
+    start_stream(status_, held_reason_, held_headers_);
+}
+
 void http_exchange::finish(int status, std::string_view reason, const interp::header_list& headers) {
     if (finished_) {
+        return;
+    }
+    if (held_) {
+        // Never sent: one response under the held head, its length now known.
+        held_ = false;
+        finish(status_, held_reason_, held_headers_);
         return;
     }
     finished_ = true;
@@ -420,6 +444,11 @@ bool http_exchange::send_file(const std::string& path, std::uint64_t offset, std
         ::close(fd);
         return true;
     }
+    release_hold();
+    if (conn_ == nullptr) {
+        ::close(fd);
+        return true;
+    }
     if (streaming_ && (no_body_ || (frame_ == framing::length && stream_left_ == 0))) {
         ::close(fd);
         written_ += length;
@@ -471,15 +500,25 @@ bool http_exchange::send_file(const std::string& path, std::uint64_t offset, std
     return true;
 }
 
-std::size_t http_exchange::unsent() const { return conn_ != nullptr ? evbuffer_get_length(conn_->out()) : 0; }
+std::size_t http_exchange::unsent() const {
+    if (held_) {
+        return written_;
+    }
+    return conn_ != nullptr ? evbuffer_get_length(conn_->out()) : 0;
+}
 
 void http_exchange::flush() {
+    if (held_) {
+        release_hold();  // start_stream() hands the kernel what it takes
+        return;
+    }
     if (conn_ != nullptr) {
         conn_->flush();
     }
 }
 
 void http_exchange::when_drained(std::function<void()> fn) {
+    release_hold();
     if (conn_ != nullptr && unsent() > low_water) {
         conn_->add_drain_waiter(std::move(fn));
         return;
@@ -500,6 +539,7 @@ void http_exchange::when_drained(std::function<void()> fn) {
 }
 
 void http_exchange::abort() {
+    release_hold();  // what was flushed goes out first, then the cut
     if (conn_ == nullptr) {
         return;
     }

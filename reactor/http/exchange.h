@@ -39,8 +39,9 @@ public:
     void write(const char* data, std::size_t n) override;
     std::size_t bytes_written() const override { return written_; }
     void discard_output() override;
-    bool streaming() const override { return streaming_; }
+    bool streaming() const override { return streaming_ || held_; }
     void start_stream(int status, std::string_view reason, const interp::header_list& headers) override;
+    void hold_stream(int status, std::string_view reason, interp::header_list headers) override;
     void finish(int status, std::string_view reason, const interp::header_list& headers) override;
     bool finished() const override { return finished_; }
     int status_sent() const override { return status_; }
@@ -74,6 +75,7 @@ public:
 
 private:
     void count_refused(int n);
+    void release_hold();  // a held stream starts: head and what was written leave
 
     connection* conn_;
     event_base* base_;
@@ -98,6 +100,10 @@ private:
     std::uint64_t stream_left_ = 0;      // framing::length: bytes still allowed
     int status_ = 0;
     double started_ = 0;
+    // hold_stream(): the head fixed, the body kept in the buffered answer's place.
+    bool held_ = false;
+    std::string held_reason_;
+    interp::header_list held_headers_;
 };
 
 }  // namespace subhttpd::reactor::http

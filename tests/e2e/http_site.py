@@ -27,10 +27,16 @@ ECHO = """
             req.status = 304
             req.write("a 304 has no body", 0)
             return apache.OK
-        if a == "stream":
+        if a == "stream":  # a first block of 64 KiB is sent at once, not held
+            req.content_type = "text/plain"
+            for part in ("one;" + "." * 65536, "two;", "three"):
+                req.write(part, 1)
+            return apache.OK
+        if a == "quick":  # flushed, but the handler returns at once
             req.content_type = "text/plain"
             for part in ("one;", "two;", "three"):
                 req.write(part, 1)
+            req.headers_out["X-Too-Late"] = "set after the flush"
             return apache.OK
         if a == "big":
             req.write(b"y" * (8 * 1024 * 1024), 0)

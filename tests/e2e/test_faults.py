@@ -29,6 +29,10 @@ def handler(req):
     elif what == "chdir":
         os.chdir("/")
         os.umask(0o077)
+    elif what == "cchdir":
+        libc = ctypes.CDLL(None)         # from C, past the os.* the server watches
+        libc.chdir(b"/")
+        libc.umask(0o077)
     elif what == "state":
         mask = os.umask(0)
         os.umask(mask)
@@ -355,6 +359,16 @@ def test_cwd_and_umask_are_restored_after_a_request(make_server):
     srv.get("/chdir")
     assert srv.log().count("changed process-wide state") == 1  # once per interpreter
     assert status(srv)["faults"]["state_restored"] >= 2
+
+
+def test_cwd_and_umask_changed_from_c_are_restored_by_the_sweep(make_server):
+    srv = make_server(tree(), server_extra='status = "/server-status"')
+    before = srv.get("/state").text.split()
+    assert srv.get("/cchdir").status == 200
+    # Not reported by os.*: the next tick's sweep (once a second) finds it.
+    assert srv.wait_for(lambda: "C code (not os.chdir" in srv.log(), timeout=10), srv.log()[-2000:]
+    assert srv.get("/state").text.split() == before
+    assert status(srv)["faults"]["state_restored"] >= 1
 
 
 def test_full_log_disk_then_space_returns(make_server, tmp_path):

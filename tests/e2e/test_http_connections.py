@@ -139,17 +139,20 @@ def test_buffered_answer_has_content_length(srv):
     assert r.header("Content-Length") == "13" and r.header("Transfer-Encoding") is None, r
 
 
+STREAMED = b"one;" + b"." * 65536 + b"two;three"
+
+
 def test_streamed_answer_is_chunked_on_http11(srv):
     r = one(srv, get("/?stream"))
     assert r.header("Transfer-Encoding") == "chunked" and r.header("Content-Length") is None, r
-    assert r.body == b"one;two;three"
+    assert r.body == STREAMED
     w = one(srv, get("/gen?n=3&size=10", host="w.test"))
     assert w.header("Transfer-Encoding") == "chunked" and w.header("Content-Length") is None, w
     assert w.body == b"".join((b"%08d" % i).ljust(10, b".") for i in range(3)) and w.complete
 
 
 @pytest.mark.parametrize("path,host,body", [
-    ("/?stream", "h.test", b"one;two;three"),
+    ("/?stream", "h.test", STREAMED),
     ("/gen?n=3&size=10", "w.test", b"00000000..00000001..00000002.."),
 ], ids=["mod_python", "wsgi"])
 def test_streamed_answer_is_close_delimited_on_http10(srv, path, host, body):
@@ -290,6 +293,16 @@ def test_wsgi_error_after_first_block_aborts(srv):
     assert body.startswith(b"first block")
     assert not complete, "an aborted stream ended with the last chunk"
     assert one(srv, get("/?fixed")).body == b"fixed answer\n"
+
+
+def test_flushed_answer_of_a_handler_that_returns_at_once_is_one_response(srv):
+    """req.write(flush=1) fixes the head at once, but a handler that returns
+    straight away is answered in one piece with a Content-Length; a header set
+    after the flush is too late, as when the head has left."""
+    r = one(srv, get("/?quick"))
+    assert r.status == 200 and r.body == b"one;two;three", r
+    assert r.header("Content-Length") == "13" and r.header("Transfer-Encoding") is None, r
+    assert r.header("X-Too-Late") is None, r
 
 
 def test_write_with_flush_sends_at_once(srv):

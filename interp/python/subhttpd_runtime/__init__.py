@@ -385,10 +385,38 @@ def _exported_names():
     return names + ["SERVER_RETURN", "table", "offload", "HandlerTimeout"]
 
 
+def _watch_process_state(touched):
+    """os.chdir, os.fchdir and os.umask change what every interpreter of the
+    process shares: each call tells the server, which checks (and restores)
+    the working directory and umask after the request instead of asking the
+    kernel after every request."""
+    for fname in ("chdir", "fchdir", "umask"):
+        real = getattr(_os, fname, None)
+        if real is None or getattr(real, "__wrapped__", None) is not None:
+            continue
+
+        def watched(*args, _real=real, **kwargs):
+            try:
+                return _real(*args, **kwargs)
+            finally:
+                touched()
+
+        watched.__name__ = watched.__qualname__ = real.__name__
+        watched.__doc__ = real.__doc__
+        watched.__module__ = real.__module__
+        watched.__wrapped__ = real
+        setattr(_os, fname, watched)
+        for group in (_os.supports_fd, _os.supports_dir_fd, _os.supports_follow_symlinks,
+                      _os.supports_effective_ids):
+            if real in group:
+                group.add(watched)
+
+
 def _init_interpreter(name, native):
     global _native, _loop_thread
     _native = native
     _loop_thread = _thread.get_ident()
+    _watch_process_state(native._process_state_touched)
     _sys.stdout = _LogStream("info")
     _sys.stderr = _LogStream("error")
     _sys.argv = ["mod_python"]
