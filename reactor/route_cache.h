@@ -1,9 +1,10 @@
 #pragma once
 // route_cache: routes of Python-handled URLs, per config generation, kept for
 // one second, so a repeated URL costs no routing (no stat, no realpath, no
-// allocation). Only handler routes are kept: a static file is always routed
-// afresh, so a file that appears, goes or turns into a symlink is judged on the
-// spot. A new generation empties the cache. Loop thread only.
+// allocation). Only handler routes are kept: a static file is routed afresh
+// (or found in reactor/http/file_cache.h, which checks the file on every use),
+// so a file that appears, goes or turns into a symlink is judged on the spot.
+// A new generation empties the cache. Loop thread only.
 #include <cstdint>
 #include <memory>
 #include <string>

@@ -30,6 +30,7 @@
 #include "reactor/http/clock.h"
 #include "reactor/http/connection.h"
 #include "reactor/http/exchange.h"
+#include "reactor/http/file_cache.h"
 #include "reactor/groups.h"
 #include "reactor/handoff.h"
 #include "reactor/listeners.h"
@@ -67,6 +68,7 @@ struct server::impl {
     std::uint64_t requests = 0;
     double started = 0;
     route_cache routes;
+    http::file_cache files;  // small static files, checked by one stat per use
     std::unique_ptr<config_watcher> watcher;
     std::set<std::pair<std::string, std::string>> imported;  // (interpreter, entry) run once
     double last_reload = 0;
@@ -352,8 +354,13 @@ struct server::impl {
             access_line(*ex, ex->status_sent(), "", t0);
             return;
         }
-        std::shared_ptr<const conf::config> snap = cfg;  // this request keeps its snapshot
         hosts::request_line line{ex->host(), ex->method(), ex->target()};
+        if (const http::file_cache::entry* f = files.find(generation, line)) {
+            int status = serve_file(*ex, f->route->filename, f->facts, &f->body);
+            access_line(*ex, status, "", t0, "", f->site);
+            return;
+        }
+        std::shared_ptr<const conf::config> snap = cfg;  // this request keeps its snapshot
         std::shared_ptr<const hosts::route> r = routes.get(*snap, generation, line, t0);
         if (r->process_group != opts.links.group) {
             route_elsewhere(std::move(ex), r->process_group, opts.links);  // reactor/handoff.h
@@ -365,7 +372,9 @@ struct server::impl {
         }
         std::uint16_t site = meter.site_id(*snap, r->site);
         if (!python) {
-            int status = serve_default(*ex, *r, r->filename, r->path_info);
+            const http::file_cache::entry* f = files.fill(generation, line, r, site);
+            int status = f != nullptr ? serve_file(*ex, r->filename, f->facts, &f->body)
+                                      : serve_default(*ex, *r, r->filename, r->path_info);
             access_line(*ex, status, "", t0, "", site);
             return;
         }

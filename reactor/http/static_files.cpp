@@ -93,19 +93,33 @@ std::string next_boundary() {
 
 // The body of a 206: one range as is, several as multipart/byteranges with the
 // framing written around the file slices (the exchange keeps call order).
-bool send_ranges(interp::exchange& ex, const std::string& filename, const std::vector<http::byte_range>& ranges,
-                 std::uint64_t size, const std::string& type, interp::header_list& headers) {
+// A slice of the file: from `body` when the bytes are kept, else from the file.
+bool send_slice(interp::exchange& ex, const std::string& filename, const std::string* body, std::uint64_t first,
+                std::uint64_t length) {
+    if (body == nullptr) {
+        return ex.send_file(filename, first, length);
+    }
+    if (first > body->size() || length > body->size() - first) {
+        return false;
+    }
+    ex.write(body->data() + first, static_cast<std::size_t>(length));
+    return true;
+}
+
+bool send_ranges(interp::exchange& ex, const std::string& filename, const std::string* body,
+                 const std::vector<http::byte_range>& ranges, std::uint64_t size, const std::string& type,
+                 interp::header_list& headers) {
     if (ranges.size() == 1) {
         headers.emplace_back("Content-Type", type);
         headers.emplace_back("Content-Range", http::content_range(ranges[0], size));
-        return ex.send_file(filename, ranges[0].first, ranges[0].length());
+        return send_slice(ex, filename, body, ranges[0].first, ranges[0].length());
     }
     std::string boundary = next_boundary();
     headers.emplace_back("Content-Type", http::multipart_content_type(boundary));
     for (const auto& r : ranges) {
         std::string head = http::multipart_part_head(boundary, type, r, size);
         ex.write(head.data(), head.size());
-        if (!ex.send_file(filename, r.first, r.length())) {
+        if (!send_slice(ex, filename, body, r.first, r.length())) {
             return false;
         }
     }
@@ -185,9 +199,21 @@ int serve_default(interp::exchange& ex, const hosts::route& r, const std::string
         send_error(ex, st);
         return st;
     }
-    auto size = static_cast<std::uint64_t>(sb.st_size);
-    std::string etag = http::make_etag(sb.st_mtime, size);
-    std::string last_modified = http::format_http_date(sb.st_mtime);
+    return serve_file(ex, filename, facts_of(filename, static_cast<std::uint64_t>(sb.st_size), sb.st_mtime),
+                      nullptr);
+}
+
+file_facts facts_of(const std::string& filename, std::uint64_t size, std::int64_t mtime) {
+    file_facts f;
+    f.size = size;
+    f.mtime = mtime;
+    f.etag = http::make_etag(mtime, size);
+    f.last_modified = http::format_http_date(mtime);
+    f.type = mime_type(filename);
+    return f;
+}
+
+int serve_file(interp::exchange& ex, const std::string& filename, const file_facts& f, const std::string* body) {
     http::file_conditions conditions = read_conditions(ex.request_headers());
     if (ex.rewrites_body()) {
         // Output filters change the bytes: a range of the file is not a range of
@@ -195,37 +221,36 @@ int serve_default(interp::exchange& ex, const hosts::route& r, const std::string
         conditions.range.reset();
         conditions.if_range.reset();
     }
-    http::file_plan plan =
-        http::plan_file_response(conditions, {etag, static_cast<std::int64_t>(sb.st_mtime), size});
+    http::file_plan plan = http::plan_file_response(conditions, {f.etag, f.mtime, f.size});
     switch (plan.status) {
         case 412:
             send_error(ex, 412);
             return 412;
         case 416:
-            send_error(ex, 416, {{"Content-Range", http::unsatisfied_range(size)}});
+            send_error(ex, 416, {{"Content-Range", http::unsatisfied_range(f.size)}});
             return 416;
         case 304:
-            ex.finish(304, "Not Modified", {{"Last-Modified", last_modified}, {"ETag", etag}});
+            ex.finish(304, "Not Modified", {{"Last-Modified", f.last_modified}, {"ETag", f.etag}});
             return 304;
         default:
             break;
     }
-    std::string type = mime_type(filename);
     interp::header_list headers;
+    headers.reserve(4);
     if (plan.status == 206) {
-        if (!send_ranges(ex, filename, plan.ranges, size, type, headers)) {
+        if (!send_ranges(ex, filename, body, plan.ranges, f.size, f.type, headers)) {
             send_error(ex, 403);
             return 403;
         }
     } else {
-        headers.emplace_back("Content-Type", type);
-        if (size > 0 && !ex.send_file(filename, 0, size)) {
+        headers.emplace_back("Content-Type", f.type);
+        if (f.size > 0 && !send_slice(ex, filename, body, 0, f.size)) {
             send_error(ex, 403);
             return 403;
         }
     }
-    headers.emplace_back("Last-Modified", last_modified);
-    headers.emplace_back("ETag", etag);
+    headers.emplace_back("Last-Modified", f.last_modified);
+    headers.emplace_back("ETag", f.etag);
     if (plan.status == 200 && !ex.rewrites_body()) {
         headers.emplace_back("Accept-Ranges", "bytes");
     }
