@@ -232,19 +232,9 @@ struct server::impl {
             send_error(ex, 403);
             return;
         }
-        server_figures f;
-        f.started = started;
+        metrics::worker_figures w = published();
+        server_figures f = figures_from(w);
         f.now = static_cast<double>(time(nullptr));
-        f.generation = generation;
-        f.requests = requests;
-        f.open_connections = front->open();
-        f.total_connections = front->total();
-        f.in_flight = disp->in_flight();
-        f.pool_threads = cfg->server.pool_threads;
-        f.pool_busy = exec->busy();
-        f.pool_queued = exec->queued();
-        f.last_reload = last_reload;
-        f.last_reload_ok = last_reload_ok;
         f.last_reload_ms = last_reload_ms;
         f.last_reload_error = last_reload_error;
         f.sites = cfg->sites.size();
@@ -255,12 +245,8 @@ struct server::impl {
         f.recycle_after = recycle_after;
         f.rss_bytes = faults::current_rss();
         f.max_rss = cfg->server.max_rss;
-        f.recycling = recycle_asked;
-        f.log_write_failures = log::write_failures();
-        f.fd_exhausted = listeners.fd_exhausted();
         f.peak_connections = peak_connections;
-        f.state_restored = pstate.restored();
-        meter.publish(published(), true);
+        meter.publish(w, true);
         f.all = meter.read();
         std::string_view t = ex.target();
         status_query q = parse_status_query(t.find('?') == std::string_view::npos ? "" : t.substr(t.find('?') + 1));

@@ -288,6 +288,26 @@ status_query parse_status_query(std::string_view query) {
     return q;
 }
 
+server_figures figures_from(const metrics::worker_figures& w) {
+    server_figures f;
+    f.started = w.started;
+    f.generation = w.generation;
+    f.requests = w.requests;
+    f.open_connections = w.connections_open;
+    f.total_connections = w.connections;
+    f.in_flight = w.in_flight;
+    f.pool_threads = w.pool_threads;
+    f.pool_busy = w.pool_busy;
+    f.pool_queued = w.pool_queued;
+    f.last_reload = w.last_reload;
+    f.last_reload_ok = w.last_reload_ok;
+    f.recycling = w.recycling;
+    f.log_write_failures = w.log_write_failures;
+    f.fd_exhausted = w.fd_exhausted;
+    f.state_restored = w.state_restored;
+    return f;
+}
+
 std::string render_status(const server_figures& f, status_format fmt) {
     switch (fmt) {
         case status_format::json: return render_json(f);

@@ -48,6 +48,10 @@ struct server_figures {
     unsigned refresh = 5;             // seconds; 0: never
 };
 
+// The figures a worker also publishes to the shared metrics, taken from them
+// (the rest of server_figures is left to the caller).
+server_figures figures_from(const metrics::worker_figures& w);
+
 // The status page's query: "json", "metrics", "refresh=N", joined by '&'.
 struct status_query {
     bool json = false;

@@ -45,8 +45,9 @@ enum class mode : std::uint8_t {
     bodiless,      // 304 with a body written (never sent) and odd app fields
     refused,       // fields with CR/LF/NUL, a Connection: close from the app
     file,          // output discarded, then part of a file (pread or a sendfile segment)
+    held,          // hold_stream(), writes, then finish / flush / abort / a file / drain wait
 };
-constexpr int mode_count = 9;
+constexpr int mode_count = 10;
 
 // A file for mode::file, larger than what the exchange reads into memory.
 std::string file_path;
@@ -172,6 +173,34 @@ void harness::on_request(std::unique_ptr<http::http_exchange> ex) {
         (void)ex->send_file(file_path, offset, length);
         (void)ex->send_file("/nonexistent/file", 0, 10);
         ex->finish(200, "OK", plain);
+        return;
+    }
+    case mode::held: {
+        ex->hold_stream(knob & 8 ? 304 : 200, "OK",
+                        knob & 4 ? interp::header_list{{"Content-Length", "5"}} : plain);
+        ex->write("held;", 5);
+        (void)ex->unsent();
+        switch (knob % 5) {
+        case 0:
+            break;  // finish(): one response with a Content-Length
+        case 1:
+            ex->flush();  // a stream from here
+            ex->write("more", 4);
+            break;
+        case 2:
+            ex->abort();  // sent as a stream, then cut
+            break;
+        case 3:
+            (void)ex->send_file(file_path, 0, knob * 41u % file_size);
+            break;
+        case 4: {
+            http::http_exchange* raw = ex.get();
+            later.push_back(std::move(ex));
+            raw->when_drained([] {});
+            return;
+        }
+        }
+        ex->finish(200, "ignored", {});
         return;
     }
     }
