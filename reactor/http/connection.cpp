@@ -2,13 +2,11 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
-#include <unordered_set>
 
 #include "common/http_status.h"
 #include "common/log.h"
@@ -16,11 +14,6 @@
 #include "reactor/http/exchange.h"
 
 namespace subhttpd::reactor::http {
-
-struct front::registry {
-    std::unordered_set<connection*> all;
-};
-
 namespace {
 
 constexpr std::size_t initial_buffer = 4096;
@@ -49,18 +42,6 @@ void addr_text(const sockaddr_storage& ss, std::string& ip, std::uint16_t& port)
 }
 
 }  // namespace
-
-struct connection::busy_guard {
-    connection* c;
-    explicit busy_guard(connection* conn) : c(conn) { ++c->busy_; }
-    ~busy_guard() {
-        if (--c->busy_ == 0 && c->dead_) {
-            delete c;
-        }
-    }
-    busy_guard(const busy_guard&) = delete;
-    busy_guard& operator=(const busy_guard&) = delete;
-};
 
 // ---- connection ------------------------------------------------------------
 
@@ -438,138 +419,6 @@ void connection::after_exchange() {
     set_deadline(mono_now() + static_cast<double>(front_.config().idle_timeout_ms) / 1000.0);
 }
 
-void connection::send_buffered(bool with_body, bool close_after) {
-    if (fd_ < 0) {
-        return;
-    }
-    if (close_after) {
-        close_after_ = true;
-    }
-    if (body_ev_used_) {
-        evbuffer_add(out_, head_text_.data(), head_text_.size());
-        if (with_body) {
-            evbuffer_add_buffer(out_, body_ev_);
-        } else {
-            evbuffer_drain(body_ev_, evbuffer_get_length(body_ev_));
-        }
-        flush();
-        return;
-    }
-    // The common case: head and body in one send, straight from our buffers.
-    if (evbuffer_get_length(out_) == 0) {
-        iovec iov[2] = {{head_text_.data(), head_text_.size()},
-                        {body_text_.data(), with_body ? body_text_.size() : 0}};
-        std::size_t total = iov[0].iov_len + iov[1].iov_len;
-        msghdr msg{};
-        msg.msg_iov = iov;
-        msg.msg_iovlen = iov[1].iov_len > 0 ? 2 : 1;
-        ssize_t n = ::sendmsg(fd_, &msg, MSG_NOSIGNAL);
-        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-            close();
-            return;
-        }
-        std::size_t sent = n < 0 ? 0 : static_cast<std::size_t>(n);
-        if (sent < total) {
-            if (sent < iov[0].iov_len) {
-                evbuffer_add(out_, head_text_.data() + sent, head_text_.size() - sent);
-                sent = 0;
-            } else {
-                sent -= iov[0].iov_len;
-            }
-            if (iov[1].iov_len > sent) {
-                evbuffer_add(out_, body_text_.data() + sent, iov[1].iov_len - sent);
-            }
-            flush();
-            return;
-        }
-        last_progress_ = 0;
-        if (close_after_ && active_ == nullptr) {
-            finish_close();
-        }
-        return;
-    }
-    evbuffer_add(out_, head_text_.data(), head_text_.size());
-    if (with_body) {
-        evbuffer_add(out_, body_text_.data(), body_text_.size());
-    }
-    flush();
-}
-
-bool connection::flush() {
-    if (fd_ < 0) {
-        return false;
-    }
-    while (evbuffer_get_length(out_) > 0) {
-        int n = evbuffer_write(out_, fd_);
-        if (n < 0) {
-            if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
-                break;
-            }
-            close();
-            return false;
-        }
-        if (n == 0) {
-            break;
-        }
-        last_progress_ = mono_now();
-    }
-    if (evbuffer_get_length(out_) > 0) {
-        if (!writing_) {
-            writing_ = true;
-            event_add(write_ev_, nullptr);
-            last_progress_ = mono_now();
-            if (front_.config().write_timeout_ms > 0) {
-                set_deadline(last_progress_ + static_cast<double>(front_.config().write_timeout_ms) / 1000.0);
-            }
-        }
-        return true;
-    }
-    if (writing_) {
-        writing_ = false;
-        event_del(write_ev_);
-    }
-    if (!drain_waiters_.empty()) {
-        run_drain_waiters();
-        if (fd_ < 0) {
-            return false;
-        }
-    }
-    if (close_after_ && active_ == nullptr) {
-        finish_close();
-        return false;
-    }
-    return true;
-}
-
-// Closing right after the last answer would make the kernel reset the
-// connection if the client is still sending (an unread body), and a reset can
-// destroy the answer before the client reads it. So: half-close, read and drop
-// for a short while, then close (nginx's lingering close).
-void connection::finish_close() {
-    if (fd_ < 0 || lingering_) {
-        return;
-    }
-    lingering_ = true;
-    phase_ = phase::closing;
-    ::shutdown(fd_, SHUT_WR);
-    if (read_paused_) {
-        read_paused_ = false;
-    }
-    event_add(read_ev_, nullptr);
-    deadline_ = 0;
-    set_deadline(mono_now() + 2.0);
-}
-
-void connection::write_ready() {
-    flush();
-    if (fd_ >= 0 && !drain_waiters_.empty() && evbuffer_get_length(out_) <= interp::exchange::low_water) {
-        run_drain_waiters();
-    }
-    if (fd_ >= 0 && writing_ && front_.config().write_timeout_ms > 0) {
-        set_deadline(last_progress_ + static_cast<double>(front_.config().write_timeout_ms) / 1000.0);
-    }
-}
-
 void connection::timer_fired() {
     timer_at_ = 0;
     if (fd_ < 0 || deadline_ == 0) {
@@ -609,16 +458,6 @@ void connection::timer_fired() {
     }
     if (active_ == nullptr && !writing_) {
         close();  // idle keep-alive connection
-    }
-}
-
-void connection::add_drain_waiter(std::function<void()> fn) { drain_waiters_.push_back(std::move(fn)); }
-
-void connection::run_drain_waiters() {
-    std::vector<std::function<void()>> now;
-    now.swap(drain_waiters_);
-    for (auto& fn : now) {
-        fn();
     }
 }
 
@@ -707,87 +546,6 @@ void connection::close() {
         dead_ = true;  // freed when the frames using it return
     } else {
         delete this;
-    }
-}
-
-// ---- front -----------------------------------------------------------------
-
-front::front(event_base* base, request_fn on_request)
-    : base_(base), on_request_(std::move(on_request)), all_(std::make_unique<registry>()) {}
-
-front::~front() {
-    std::vector<connection*> left(all_->all.begin(), all_->all.end());
-    for (connection* c : left) {
-        c->close();
-    }
-}
-
-void front::adopt(int fd, const sockaddr* peer, socklen_t len) { take(fd, peer, len, false); }
-
-connection* front::take(int fd, const sockaddr* peer, socklen_t len, bool handed) {
-    if (open_ >= settings_.max_connections || (stopping_ && !handed)) {
-        ++refused_;
-        ::close(fd);
-        return nullptr;
-    }
-    bool local = peer != nullptr && peer->sa_family == AF_UNIX;
-    if (!local) {
-        int one = 1;
-        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    }
-    auto* c = new connection(*this, fd, peer, len, local);
-    opened(c);
-    return c;
-}
-
-void front::adopt(int fd, const sockaddr* peer, socklen_t len, std::string_view already_read, unsigned hops) {
-    connection* c = take(fd, peer, len, true);
-    if (c == nullptr || already_read.empty()) {
-        return;
-    }
-    connection::busy_guard g(c);
-    c->handoff_hops_ = static_cast<std::uint8_t>(hops > 255 ? 255 : hops);
-    c->grow(already_read.size());
-    std::memcpy(c->buf_.get() + c->len_, already_read.data(), already_read.size());
-    c->len_ += already_read.size();
-    c->process();
-}
-
-void front::opened(connection* c) {
-    all_->all.insert(c);
-    ++open_;
-    ++total_;
-    if (on_change_) {
-        on_change_(open_);
-    }
-}
-
-void front::closed(connection* c) {
-    if (all_->all.erase(c) == 0) {
-        return;
-    }
-    --open_;
-    if (on_change_) {
-        on_change_(open_);
-    }
-}
-
-void front::stop() {
-    stopping_ = true;
-    std::vector<connection*> idle;
-    for (connection* c : all_->all) {
-        if (c->active_ == nullptr && !c->writing_ && c->phase_ == connection::phase::idle) {
-            if (c->fresh_ && c->pos_ == c->len_) {
-                // Accepted, its first request not here yet (it may be on the wire):
-                // answered if it comes soon, closed by its timer otherwise.
-                c->set_deadline(mono_now() + 2.0);
-                continue;
-            }
-            idle.push_back(c);
-        }
-    }
-    for (connection* c : idle) {
-        c->close();
     }
 }
 

@@ -147,6 +147,20 @@ private:
     double last_progress_ = 0;
 };
 
+// Keeps a connection alive while its code is on the stack; the last guard
+// out deletes a connection that closed meanwhile.
+struct connection::busy_guard {
+    connection* c;
+    explicit busy_guard(connection* conn) : c(conn) { ++c->busy_; }
+    ~busy_guard() {
+        if (--c->busy_ == 0 && c->dead_) {
+            delete c;
+        }
+    }
+    busy_guard(const busy_guard&) = delete;
+    busy_guard& operator=(const busy_guard&) = delete;
+};
+
 class front {
 public:
     using request_fn = std::function<void(std::unique_ptr<http_exchange>)>;
