@@ -19,19 +19,14 @@
 # Only 127.0.0.1; every process started here is stopped by PID on exit (trap EXIT).
 set -uo pipefail
 
-BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-ROOT=$(dirname "$BENCH_DIR")
-BUILD_DIR=$(realpath -m "${1:-${BENCH_BUILD_DIR:-$BENCH_DIR/build}}")
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" "$@"
 REQUESTS=${CG_REQUESTS:-2000}
 WARMUP=${CG_WARMUP:-200}
 TOP=${CG_TOP:-12}
 TARGETS=${CG_ONLY:-floor,plain,subhttpd-modpython,subhttpd-wsgi,subhttpd-static}
 START_TIMEOUT=${CG_START_TIMEOUT:-120}
-PY=/usr/bin/python3
-# shellcheck source=bench/lib.sh
-source "$BENCH_DIR/lib.sh"
 
-APP=$BENCH_DIR/sites/app
 TOOL=$BENCH_DIR/callgrind_tool.py
 
 label() {
@@ -81,10 +76,7 @@ cg_run() {
   PYTHONDONTWRITEBYTECODE=1 valgrind --tool=callgrind --callgrind-out-file="$dir/callgrind.%p.out" \
     --dump-line=no --dump-instr=no "${CMD[@]}" >"$dir/server.log" 2>&1 </dev/null &
   SERVER_PID=$!
-  CURRENT_PID=$SERVER_PID
-  if ! wait_listening "$SERVER_PID" "$port"; then
-    tail_log "$dir/server.log"
-    stop_server "$SERVER_PID" KILL; CURRENT_PID=""
+  if ! await_server "$name" "$port" "$dir"; then
     CG_ERROR="failed to start under valgrind (log: $dir/server.log)"
     return 1
   fi
@@ -99,7 +91,7 @@ cg_run() {
     kill -0 "$SERVER_PID" 2>/dev/null || break
     sleep 0.1
   done
-  stop_server "$SERVER_PID" KILL; CURRENT_PID=""
+  stop_current KILL
   if ((rc)); then
     CG_ERROR="client failed: $(tail -n 1 "$dir/client.log")"
     return 1
@@ -112,11 +104,9 @@ cg_run() {
 
 main() {
   install_packages
-  command -v valgrind >/dev/null || die "valgrind is not installed (apt-get install valgrind)"
+  need_commands valgrind
   build
-  RUNS_DIR=$BUILD_DIR/bench-runs/callgrind
-  rm -rf "$RUNS_DIR"
-  mkdir -p "$RUNS_DIR"
+  fresh_runs_dir callgrind
   local t ts rows=() tops=() out first ir_run ir_base per
   IFS=, read -r -a ts <<<"$TARGETS"
   for t in "${ts[@]}"; do
@@ -144,7 +134,6 @@ main() {
     [[ $r == plain\|* ]] && plain_ir=$(cut -d'|' -f2 <<<"$r")
     [[ $r == floor\|* ]] && floor_ir=$(cut -d'|' -f2 <<<"$r")
   done
-  local results=${BENCH_RESULTS:-$BENCH_DIR/results/$(date +%F).md}
   {
     echo "## Instructions per request (callgrind), $(date '+%F %H:%M %Z')"
     echo
@@ -166,9 +155,7 @@ main() {
     printf '%s\n' "${tops[@]}"
     echo
   } >"$RUNS_DIR/report.md"
-  cat "$RUNS_DIR/report.md"
-  append_results "$results" <"$RUNS_DIR/report.md"
-  log "appended to $results (callgrind files: $RUNS_DIR)"
+  publish_report "callgrind files"
 }
 
 main "$@"

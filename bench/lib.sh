@@ -1,25 +1,58 @@
-# bench/lib.sh: shell functions shared by the bench/ scripts (run.sh, reload.sh,
-# offload_mix.sh, workers.sh). Source it after setting BENCH_DIR, ROOT, BUILD_DIR;
-# it installs the EXIT trap that stops every process the script started (by PID).
+# bench/lib.sh: what the bench/ scripts (run.sh, reload.sh, offload_mix.sh,
+# workers.sh, stream.sh, callgrind.sh) share. Source it first, with the script's
+# arguments: `source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" "$@"`; its first
+# argument is the build folder. It installs the EXIT trap that stops every
+# process the script started (by PID).
 #
-# What it provides: log/die; descendants, remember_tree, stop_server, kill_leftovers
-# and the EXIT/INT/TERM traps (every server started is stopped by PID); the Debian
-# package install (install_packages, BUILD_PKGS, PEER_PKGS, UNAVAILABLE); the Release
-# build of plain_evhttp, floor_epoll and subhttpd (build: sets PLAIN_BIN, FLOOR_BIN, SUBHTTPD,
-# SUBHTTPD_MISSING); free_port, port_open, wait_listening, cpu_ticks, rss_kb,
-# cpu_busy_ticks, pkg_version, needs_packages, lat_us, tail_log, apache_conf,
-# wrk_parse, append_results.
+# What it provides: the common settings (BENCH_DIR, ROOT, BUILD_DIR, PY,
+# SERVER_CPU, CLIENT_CPU, DURATION, ROUNDS, WARMUP, START_TIMEOUT, APACHE_THREADS,
+# APP, HTDOCS); log/die,
+# need_commands, selected, fresh_runs_dir; descendants, remember_tree, stop_server,
+# stop_current, kill_leftovers and the EXIT/INT/TERM traps; the Debian package
+# install (install_packages, BUILD_PKGS, PEER_PKGS, UNAVAILABLE); the Release
+# build of plain_evhttp, floor_epoll and subhttpd (build: sets PLAIN_BIN,
+# FLOOR_BIN, SUBHTTPD, SUBHTTPD_MISSING); spawn, await_server; free_port,
+# port_open, wait_listening, cpu_ticks, rss_kb, cpu_busy_ticks, pkg_version,
+# needs_packages, lat_us, tail_log, apache_conf, apache_wsgi_conf, wrk_parse, tree_commit,
+# append_results, publish_report.
 # shellcheck shell=bash
 
-BENCH_DIR=${BENCH_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)}
-ROOT=${ROOT:-$(dirname "$BENCH_DIR")}
-BUILD_DIR=${BUILD_DIR:-$BENCH_DIR/build}
-PY=${PY:-/usr/bin/python3}   # Debian's python3, never one that happens to be first on PATH
-START_TIMEOUT=${START_TIMEOUT:-${BENCH_START_TIMEOUT:-30}}
-APACHE_THREADS=${APACHE_THREADS:-${BENCH_APACHE_THREADS:-64}}
+BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(dirname "$BENCH_DIR")
+BUILD_DIR=$(realpath -m "${1:-${BENCH_BUILD_DIR:-$BENCH_DIR/build}}")
+PY=/usr/bin/python3   # Debian's python3, never one that happens to be first on PATH
+SERVER_CPU=${BENCH_SERVER_CPU:-0}   # taskset CPU lists: the server, and wrk/curl
+CLIENT_CPU=${BENCH_CLIENT_CPU:-1}
+DURATION=${BENCH_DURATION:-10}   # seconds of measured load
+ROUNDS=${BENCH_ROUNDS:-3}         # interleaved rounds
+WARMUP=${BENCH_WARMUP:-2}         # seconds of unmeasured load first
+START_TIMEOUT=${BENCH_START_TIMEOUT:-30}
+APACHE_THREADS=${BENCH_APACHE_THREADS:-64}   # worker threads of the one Apache child
+APP=$BENCH_DIR/sites/app                     # the handlers and WSGI apps every target serves
+HTDOCS=$BENCH_DIR/sites/modpython/htdocs
 
 log() { printf '[bench] %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
+
+need_commands() {  # CMD...: die unless each is installed (Debian package of the same name)
+  local c
+  for c in "$@"; do
+    command -v "$c" >/dev/null || die "$c is not installed (apt-get install $c)"
+  done
+}
+
+selected() {  # NAME: 0 when it is to be run (BENCH_ONLY / BENCH_SKIP, comma-separated)
+  local n=$1
+  if [[ -n ${BENCH_ONLY:-} ]]; then [[ ",$BENCH_ONLY," == *",$n,"* ]] || return 1; fi
+  if [[ -n ${BENCH_SKIP:-} ]]; then [[ ",$BENCH_SKIP," == *",$n,"* ]] && return 1; fi
+  return 0
+}
+
+fresh_runs_dir() {  # [NAME]: RUNS_DIR=BUILD_DIR/bench-runs[/NAME], made empty
+  RUNS_DIR=$BUILD_DIR/bench-runs${1:+/$1}
+  rm -rf "$RUNS_DIR"
+  mkdir -p "$RUNS_DIR"
+}
 
 # ---------------------------------------------------------------- cleanup ---
 CURRENT_PID=""         # the server being measured
@@ -61,6 +94,11 @@ stop_server() {  # PID SIGNAL: stop a server we started, then anything it left b
   fi
   wait "$pid" 2>/dev/null
   kill_leftovers
+}
+
+stop_current() {  # [SIGNAL]: stop the server being measured (CURRENT_PID)
+  stop_server "$CURRENT_PID" "${1:-TERM}"
+  CURRENT_PID=""
 }
 
 kill_leftovers() {
@@ -210,10 +248,6 @@ needs_packages() {  # PKG...: 0 when all are installed
   return 0
 }
 
-# ---------------------------------------------------------- the targets -----
-# start_<target> PORT DIR: start the server in the background (pinned), set
-# SERVER_PID, URL_PATH, LUA_SCRIPT and STOP_SIGNAL; return 1 with SKIP_REASON when
-
 lat_us() {  # "436.00us" / "1.02ms" / "1.5s" -> microseconds
   awk -v v="$1" 'BEGIN {
     n = v + 0
@@ -254,6 +288,18 @@ KeepAliveTimeout 30
 EOF
 }
 
+apache_wsgi_conf() {  # PORT DIR SCRIPT: DIR/httpd.conf serving the WSGI app SCRIPT at / (mod_wsgi embedded)
+  {
+    apache_conf "$1" "$2"
+    cat <<EOF
+LoadModule wsgi_module /usr/lib/apache2/modules/mod_wsgi.so
+WSGIScriptAlias / $3
+<Directory $(dirname "$3")>
+  Require all granted
+</Directory>
+EOF
+  } >"$2/httpd.conf"
+}
 
 wait_listening() {  # PID PORT: 0 once PORT accepts connections; 1 if PID exits or START_TIMEOUT passes
   local pid=$1 port=$2 i
@@ -263,6 +309,34 @@ wait_listening() {  # PID PORT: 0 once PORT accepts connections; 1 if PID exits 
     port_open "$port" && return 0
     sleep 0.1
   done
+  return 1
+}
+
+spawn() {  # DIR CMD...: start CMD pinned to SERVER_CPU, stdout/stderr to DIR/server.log; sets SERVER_PID
+  local dir=$1
+  shift
+  PYTHONDONTWRITEBYTECODE=1 taskset -c "$SERVER_CPU" "$@" >"$dir/server.log" 2>&1 </dev/null &
+  SERVER_PID=$!
+}
+
+# await_server NAME PORT DIR: SERVER_PID (just started) becomes CURRENT_PID; 0 once
+# it accepts on PORT. Otherwise it is stopped, the tails of DIR/server.log and
+# DIR/error.log are shown, START_ERROR says why ("exited with status N" or "not
+# listening after Ns", then the log's last line) and it returns 1.
+await_server() {
+  local name=$1 port=$2 dir=$3 last
+  CURRENT_PID=$SERVER_PID
+  wait_listening "$SERVER_PID" "$port" && return 0
+  START_ERROR="not listening after ${START_TIMEOUT}s"
+  if ! kill -0 "$SERVER_PID" 2>/dev/null || [[ $(ps -o stat= -p "$SERVER_PID" 2>/dev/null) == Z* ]]; then
+    wait "$SERVER_PID" 2>/dev/null
+    START_ERROR="exited with status $?"
+  fi
+  log "$name: failed to start, $START_ERROR (log: $dir/server.log)"
+  tail_log "$dir/server.log"; tail_log "$dir/error.log"
+  stop_current KILL
+  last=$(grep -v '^[[:space:]]*$' "$dir/server.log" 2>/dev/null | tail -n 1 | tr '|' '/' | cut -c1-160)
+  START_ERROR+=${last:+: $last}
   return 1
 }
 
@@ -297,6 +371,10 @@ load_line() {  # the 1-minute load average and the CPU count: a hint of how nois
   echo "load average $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs"
 }
 
+tree_commit() {  # the commit measured, "+local changes" when the tree (bench/ aside) differs from it
+  echo "$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null)$(git -C "$ROOT" diff --quiet HEAD -- . ':!bench' 2>/dev/null || echo "+local changes")"
+}
+
 # append_results FILE: appends stdin (a markdown section) to FILE, creating it
 # (and its folder) when missing. run.sh rewrites <date>.md as a whole, so run it
 # first on a day when both are run.
@@ -304,4 +382,14 @@ append_results() {
   local f=$1
   mkdir -p "$(dirname "$f")"
   { [[ -s $f ]] && echo; cat; } >>"$f"
+}
+
+# publish_report [WHAT]: prints RUNS_DIR/report.md and appends it to BENCH_RESULTS
+# (default bench/results/<date>.md); WHAT names what RUNS_DIR holds (default logs).
+publish_report() {
+  local results=${BENCH_RESULTS:-$BENCH_DIR/results/$(date +%F).md}
+  echo
+  cat "$RUNS_DIR/report.md"
+  append_results "$results" <"$RUNS_DIR/report.md"
+  log "appended to $results (${1:-logs}: $RUNS_DIR)"
 }

@@ -33,25 +33,16 @@
 # Only 127.0.0.1; every process started here is stopped by PID on exit (trap EXIT).
 set -uo pipefail
 
-BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-ROOT=$(dirname "$BENCH_DIR")
-BUILD_DIR=$(realpath -m "${1:-${BENCH_BUILD_DIR:-$BENCH_DIR/build}}")
-DURATION=${BENCH_DURATION:-10}
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" "$@"
 THREADS=${BENCH_MIX_THREADS:-8}
 APACHE_THREADS=${BENCH_MIX_APACHE_THREADS:-64}
 FAST_CONNS=${BENCH_MIX_FAST_CONNS:-32}
 SLOW_CONNS=${BENCH_MIX_SLOW_CONNS:-4}
 FAST_RATE=${BENCH_MIX_FAST_RATE:-360}
 MODES=${BENCH_MIX_MODES:-mix,saturating}
-SERVER_CPU=${BENCH_SERVER_CPU:-0}
-CLIENT_CPU=${BENCH_CLIENT_CPU:-1}
-PY=/usr/bin/python3
 CONNS=$((FAST_CONNS + SLOW_CONNS))
-# shellcheck source=bench/lib.sh
-source "$BENCH_DIR/lib.sh"
 
-APP=$BENCH_DIR/sites/app
-HTDOCS=$BENCH_DIR/sites/modpython/htdocs
 PACE_DELAY_MS=$(awk -v c="$FAST_CONNS" -v r="$FAST_RATE" 'BEGIN { printf "%d", c * 1000 / r }')
 
 # name | label
@@ -62,14 +53,8 @@ TARGETS=(
   "apache-wsgi|Apache (event, 1 process x $APACHE_THREADS threads) + mod_wsgi embedded"
 )
 
-# start_<target> PORT DIR: start in the background pinned to SERVER_CPU; set
-# SERVER_PID, FAST_URL, SLOW_URL, SLOW_HOST (a Host header for the slow wrk, or "").
-spawn() {  # DIR CMD...
-  local dir=$1
-  shift
-  PYTHONDONTWRITEBYTECODE=1 taskset -c "$SERVER_CPU" "$@" >"$dir/server.log" 2>&1 </dev/null &
-  SERVER_PID=$!
-}
+# start_<target> PORT DIR: start in the background pinned to SERVER_CPU (spawn);
+# set SERVER_PID, FAST_URL, SLOW_URL, SLOW_HOST (a Host header for the slow wrk, or "").
 
 subhttpd_conf() {  # PORT KIND(modpython|wsgi)
   cat <<EOF
@@ -126,16 +111,7 @@ start_gunicorn-gthread() {
 
 start_apache-wsgi() {
   needs_packages apache2 libapache2-mod-wsgi-py3 || { SKIP_REASON="skipped: apache2/libapache2-mod-wsgi-py3 not available"; return 1; }
-  {
-    apache_conf "$1" "$2"
-    cat <<EOF
-LoadModule wsgi_module /usr/lib/apache2/modules/mod_wsgi.so
-WSGIScriptAlias / $APP/mix_wsgi.py
-<Directory $APP>
-  Require all granted
-</Directory>
-EOF
-  } >"$2/httpd.conf"
+  apache_wsgi_conf "$1" "$2" "$APP/mix_wsgi.py"
   chmod 755 "$2"
   FAST_URL=/ SLOW_URL=/slow SLOW_HOST=""
   spawn "$2" /usr/sbin/apache2 -f "$2/httpd.conf" -DFOREGROUND
@@ -161,10 +137,7 @@ run_one() {  # NAME LABEL MODE
     row_fail "$label" "$mode" "${SKIP_REASON%%:*}"
     return
   fi
-  CURRENT_PID=$SERVER_PID
-  if ! wait_listening "$SERVER_PID" "$port"; then
-    log "$name: failed to start (log: $dir/server.log)"; tail_log "$dir/server.log"; tail_log "$dir/error.log"
-    stop_server "$SERVER_PID" KILL; CURRENT_PID=""
+  if ! await_server "$name" "$port" "$dir"; then
     row_fail "$label" "$mode" "failed to start"
     return
   fi
@@ -175,7 +148,7 @@ run_one() {  # NAME LABEL MODE
   t_slow=$((($(date +%s%N) - t_slow) / 1000000))
   if [[ $fast != "Hello, world!" || $slow != "Hello, world!" ]]; then
     log "$name: bad response (fast: '$fast', slow: '$slow')"; tail_log "$dir/server.log"; tail_log "$dir/error.log"
-    stop_server "$SERVER_PID" TERM; CURRENT_PID=""
+    stop_current TERM
     row_fail "$label" "$mode" "bad response"
     return
   fi
@@ -201,8 +174,7 @@ run_one() {  # NAME LABEL MODE
     "${pace[@]}" "http://127.0.0.1:$port$FAST_URL" ${pace:+-- "$PACE_DELAY_MS"} >"$dir/fast.txt" 2>&1
   t1=$(cpu_ticks "$SERVER_PID")
   wait "$slow_pid"
-  stop_server "$SERVER_PID" TERM
-  CURRENT_PID=""
+  stop_current TERM
 
   wrk_parse "$dir/slow.txt"
   local s_req=$WRK_REQUESTS s_rps=$WRK_RPS s_p50=$WRK_P50_US s_fail=$((WRK_NON2XX + WRK_SOCKERR)) s_why=$WRK_SOCKERR_TEXT
@@ -227,21 +199,11 @@ run_one() {  # NAME LABEL MODE
   ROWS+=("| $label | $mode | $(printf '%.0f' "$WRK_RPS") | **$(us_to_ms "$WRK_P50_US")** | **$(us_to_ms "$WRK_P99_US")** | $f_max | $(printf '%.1f' "$s_rps") | $(us_to_ms "$s_p50") | $share | $fail${why:+ ($why)} | $cpu |")
 }
 
-selected() {
-  local n=$1
-  if [[ -n ${BENCH_ONLY:-} ]]; then [[ ",$BENCH_ONLY," == *",$n,"* ]] || return 1; fi
-  if [[ -n ${BENCH_SKIP:-} ]]; then [[ ",$BENCH_SKIP," == *",$n,"* ]] && return 1; fi
-  return 0
-}
-
 main() {
   install_packages
-  command -v wrk >/dev/null || die "wrk is not installed (apt-get install wrk)"
-  command -v curl >/dev/null || die "curl is not installed (apt-get install curl)"
+  need_commands wrk curl
   build
-  RUNS_DIR=$BUILD_DIR/bench-runs/offload_mix
-  rm -rf "$RUNS_DIR"
-  mkdir -p "$RUNS_DIR"
+  fresh_runs_dir offload_mix
   chmod 755 "$BUILD_DIR" "$BUILD_DIR/bench-runs" "$RUNS_DIR"
 
   local load_before t m modes
@@ -255,9 +217,8 @@ main() {
     done
   done
 
-  local results=${BENCH_RESULTS:-$BENCH_DIR/results/$(date +%F).md}
   local commit
-  commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null)$(git -C "$ROOT" diff --quiet HEAD -- . ':!bench' 2>/dev/null || echo "+local changes")
+  commit=$(tree_commit)
   {
     cat <<EOF
 ## Fast requests next to slow ones: offload mix (bench/offload_mix.sh, issue 4)
@@ -274,10 +235,7 @@ main() {
 EOF
     printf '%s\n' "${ROWS[@]}"
   } >"$RUNS_DIR/report.md"
-  echo
-  cat "$RUNS_DIR/report.md"
-  append_results "$results" <"$RUNS_DIR/report.md"
-  log "appended to $results (logs: $RUNS_DIR)"
+  publish_report
 }
 
 main "$@"

@@ -30,23 +30,14 @@
 # Only 127.0.0.1; every process started here is stopped by PID on exit (trap EXIT).
 set -uo pipefail
 
-BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-ROOT=$(dirname "$BENCH_DIR")
-BUILD_DIR=$(realpath -m "${1:-${BENCH_BUILD_DIR:-$BENCH_DIR/build}}")
-DURATION=${BENCH_DURATION:-10}
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" "$@"
 RATE=${BENCH_RELOAD_RATE:-20}
 CONNS=${BENCH_CONNECTIONS:-32}
 VARIANTS=${BENCH_RELOAD_VARIANTS:-watch-rename,watch-inplace,sighup,watch-slow}
 SITES=${BENCH_RELOAD_SITES:-100}
 NRELOADS=${BENCH_RELOAD_N:-20}
-SERVER_CPU=${BENCH_SERVER_CPU:-0}
-CLIENT_CPU=${BENCH_CLIENT_CPU:-1}
-PY=/usr/bin/python3
-# shellcheck source=bench/lib.sh
-source "$BENCH_DIR/lib.sh"
 
-APP=$BENCH_DIR/sites/app
-HTDOCS=$BENCH_DIR/sites/modpython/htdocs
 DRIVER=$BENCH_DIR/reload_driver.py
 
 server_toml() {  # PORT RELOAD_MODE
@@ -76,19 +67,8 @@ EOF
 }
 
 start_subhttpd() {  # DIR PORT: start DIR/server.toml, wait for the port; sets SERVER_PID
-  PYTHONDONTWRITEBYTECODE=1 taskset -c "$SERVER_CPU" "$SUBHTTPD" -c "$1/server.toml" >"$1/server.log" 2>&1 </dev/null &
-  SERVER_PID=$!
-  CURRENT_PID=$SERVER_PID
-  if ! wait_listening "$SERVER_PID" "$2"; then
-    log "subhttpd did not start (log: $1/server.log)"
-    tail_log "$1/server.log"
-    return 1
-  fi
-}
-
-stop_subhttpd() {
-  stop_server "$SERVER_PID" TERM
-  CURRENT_PID=""
+  spawn "$1" "$SUBHTTPD" -c "$1/server.toml"
+  await_server subhttpd "$2" "$1"
 }
 
 count_reloads() { grep -c 'configuration generation' "$1" 2>/dev/null; }
@@ -110,13 +90,13 @@ run_variant() {  # NAME
   port=$(free_port)
   server_toml "$port" "$mode" >"$dir/server.toml"
   site_toml bench.test 0 default >"$dir/sites.d/hello.toml"
-  start_subhttpd "$dir" "$port" || { ROWS_A+=("| $label | $rate/s | failed to start | | | | | | |"); stop_subhttpd; return; }
+  start_subhttpd "$dir" "$port" || { ROWS_A+=("| $label | $rate/s | failed to start | | | | | | |"); return; }
   local body
   body=$(curl -s --max-time 5 "http://127.0.0.1:$port/")
   if [[ $body != "Hello, world!" ]]; then
     log "$name: bad response: $body"
     ROWS_A+=("| $label | $rate/s | bad response | | | | | | |")
-    stop_subhttpd
+    stop_current TERM
     return
   fi
   timeout 30 taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNS" -d1s "http://127.0.0.1:$port/" >"$dir/warmup.txt" 2>&1
@@ -143,7 +123,7 @@ run_variant() {  # NAME
     "$PY" -c 'import json, sys; print(json.load(sys.stdin)["config_generation"])' 2>/dev/null)
   local after
   after=$(curl -s --max-time 5 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/")
-  stop_subhttpd
+  stop_current TERM
   wrk_parse "$dir/wrk.txt"
   if [[ -z $WRK_REQUESTS ]]; then
     log "$name: wrk produced no result"; tail_log "$dir/wrk.txt"
@@ -173,7 +153,7 @@ run_timed() {
   for ((i = 1; i <= SITES; i++)); do
     site_toml "$(printf 'v%03d.bench.test' "$i")" 0 $( ((i == 1)) && echo default) >"$dir/sites.d/$(printf 'v%03d' "$i").toml"
   done
-  start_subhttpd "$dir" "$port" || { TIMED_LINE="failed to start"; stop_subhttpd; return; }
+  start_subhttpd "$dir" "$port" || { TIMED_LINE="failed to start"; return; }
   local bad=0 code
   for ((i = 1; i <= SITES; i++)); do  # every site's interpreter exists before the reloads
     code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 -H "Host: $(printf 'v%03d.bench.test' "$i")" "http://127.0.0.1:$port/")
@@ -186,7 +166,7 @@ run_timed() {
   local interps
   interps=$(curl -s --max-time 5 "http://127.0.0.1:$port/server-status?json" |
     "$PY" -c 'import json, sys; print(len(json.load(sys.stdin)["interpreters"]))' 2>/dev/null)
-  stop_subhttpd
+  stop_current TERM
   mapfile -t TIMED_MS < <(awk '$2 == "OK" { print $1 }' "$dir/timed.txt")
   local nf
   nf=$(awk '!/^#/ && $2 != "OK"' "$dir/timed.txt" | wc -l)
@@ -212,13 +192,10 @@ run_timed() {
 # ------------------------------------------------------------------ main ----
 main() {
   install_packages
-  command -v wrk >/dev/null || die "wrk is not installed (apt-get install wrk)"
-  command -v curl >/dev/null || die "curl is not installed (apt-get install curl)"
+  need_commands wrk curl
   build
   [[ -z $SUBHTTPD_MISSING ]] || die "$SUBHTTPD_MISSING"
-  RUNS_DIR=$BUILD_DIR/bench-runs/reload
-  rm -rf "$RUNS_DIR"
-  mkdir -p "$RUNS_DIR"
+  fresh_runs_dir reload
 
   local load_before v
   load_before=$(load_line)
@@ -228,9 +205,8 @@ main() {
   log "(b): $SITES sites, $NRELOADS timed reloads"
   run_timed
 
-  local results=${BENCH_RESULTS:-$BENCH_DIR/results/$(date +%F).md}
   local commit
-  commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null)$(git -C "$ROOT" diff --quiet HEAD -- . ':!bench' 2>/dev/null || echo "+local changes")
+  commit=$(tree_commit)
   {
     cat <<EOF
 ## Hot reload under load (bench/reload.sh, issue 3)
@@ -253,10 +229,7 @@ $TIMED_LINE
 Goals (issue 3): 0 failed requests; a reload of 100 sites in under 20 ms.
 EOF
   } >"$RUNS_DIR/report.md"
-  echo
-  cat "$RUNS_DIR/report.md"
-  append_results "$results" <"$RUNS_DIR/report.md"
-  log "appended to $results (logs: $RUNS_DIR)"
+  publish_report
 }
 
 main "$@"

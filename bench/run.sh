@@ -25,21 +25,12 @@
 # Only 127.0.0.1 is used.
 set -uo pipefail
 
-BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-ROOT=$(dirname "$BENCH_DIR")
-BUILD_DIR=$(realpath -m "${1:-${BENCH_BUILD_DIR:-$BENCH_DIR/build}}")
-DURATION=${BENCH_DURATION:-10}
-ROUNDS=${BENCH_ROUNDS:-3}
-WARMUP=${BENCH_WARMUP:-2}
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" "$@"
 CONNS=${BENCH_CONNECTIONS:-64}
 WRK_THREADS=${BENCH_THREADS:-1}
-SERVER_CPU=${BENCH_SERVER_CPU:-0}
-CLIENT_CPU=${BENCH_CLIENT_CPU:-1}
 VHOSTS=${BENCH_VHOSTS:-100}
-START_TIMEOUT=${BENCH_START_TIMEOUT:-30}
-APACHE_THREADS=${BENCH_APACHE_THREADS:-64}   # worker threads of the one Apache child
 UWSGI_THREADS=${BENCH_UWSGI_THREADS:-64}
-PY=/usr/bin/python3   # Debian's python3, never one that happens to be first on PATH
 
 # name | label. The order is the order of the table.
 TARGETS=(
@@ -56,20 +47,11 @@ TARGETS=(
   "gunicorn-gthread|gunicorn gthread, 1 worker x 64 threads"
 )
 
-# log, die, process cleanup (stop_server, the EXIT trap), install_packages, build,
-# free_port, port_open, cpu_ticks, rss_kb, cpu_busy_ticks, lat_us, apache_conf, ...
-# shellcheck source=bench/lib.sh
-source "$BENCH_DIR/lib.sh"
-
-# it cannot be run here. The server's stdout+stderr go to DIR/server.log.
-APP=$BENCH_DIR/sites/app
-
-spawn() {  # DIR CMD...: start pinned to SERVER_CPU, stdout/stderr to DIR/server.log
-  local dir=$1
-  shift
-  PYTHONDONTWRITEBYTECODE=1 taskset -c "$SERVER_CPU" "$@" >"$dir/server.log" 2>&1 </dev/null &
-  SERVER_PID=$!
-}
+# ---------------------------------------------------------- the targets -----
+# start_<target> PORT DIR: start the server in the background (pinned, with
+# spawn), set SERVER_PID, URL_PATH, LUA_SCRIPT and STOP_SIGNAL; return 1 with
+# SKIP_REASON when it cannot be run here. The server's stdout+stderr go to
+# DIR/server.log.
 
 start_floor() {
   [[ -n $FLOOR_BIN ]] || { SKIP_REASON="failed to start: floor_epoll not built"; return 1; }
@@ -132,16 +114,7 @@ EOF
 
 start_apache-wsgi() {
   needs_packages apache2 libapache2-mod-wsgi-py3 || { SKIP_REASON="skipped: apache2/libapache2-mod-wsgi-py3 not available"; return 1; }
-  {
-    apache_conf "$1" "$2"
-    cat <<EOF
-LoadModule wsgi_module /usr/lib/apache2/modules/mod_wsgi.so
-WSGIScriptAlias / $APP/hello_wsgi.py
-<Directory $APP>
-  Require all granted
-</Directory>
-EOF
-  } >"$2/httpd.conf"
+  apache_wsgi_conf "$1" "$2" "$APP/hello_wsgi.py"
   apache_spawn "$1" "$2"
 }
 
@@ -200,32 +173,14 @@ run_one() {  # NAME ROUND
     record "$name" "$round" "${SKIP_REASON%%:*}" - - - - - - "${SKIP_REASON#*: }"
     return
   fi
-  CURRENT_PID=$SERVER_PID
-  local i ready=0
-  for ((i = 0; i < START_TIMEOUT * 10; i++)); do
-    kill -0 "$SERVER_PID" 2>/dev/null || break
-    if port_open "$port"; then ready=1; break; fi
-    sleep 0.1
-  done
-  if ((!ready)); then
-    local why="not listening after ${START_TIMEOUT}s" last
-    if ! kill -0 "$SERVER_PID" 2>/dev/null; then
-      wait "$SERVER_PID" 2>/dev/null
-      why="exited with status $?"
-    fi
-    last=$(grep -v '^[[:space:]]*$' "$dir/server.log" 2>/dev/null | tail -n 1 | tr '|' '/' | cut -c1-160)
-    log "$name: failed to start, $why (log: $dir/server.log)"
-    tail_log "$dir/server.log"; tail_log "$dir/error.log"
-    stop_server "$SERVER_PID" KILL
-    CURRENT_PID=""
-    record "$name" "$round" "failed to start" - - - - - - "$why${last:+: $last}"
+  if ! await_server "$name" "$port" "$dir"; then
+    record "$name" "$round" "failed to start" - - - - - - "$START_ERROR"
     return
   fi
   if ! check_response "$port"; then
     log "$name: bad response: $CHECK_ERROR"
     tail_log "$dir/server.log"; tail_log "$dir/error.log"
-    stop_server "$SERVER_PID" "$STOP_SIGNAL"
-    CURRENT_PID=""
+    stop_current "$STOP_SIGNAL"
     record "$name" "$round" "bad response" - - - - - - "$CHECK_ERROR"
     return
   fi
@@ -252,8 +207,7 @@ run_one() {  # NAME ROUND
   local rss nproc_
   rss=$(rss_kb "$SERVER_PID")
   nproc_=$(descendants "$SERVER_PID" | wc -l)
-  stop_server "$SERVER_PID" "$STOP_SIGNAL"
-  CURRENT_PID=""
+  stop_current "$STOP_SIGNAL"
 
   local requests rps p50 p99 errs="" non2xx tck cpu
   requests=$(awk '/ requests in / { print $1 }' "$out")
@@ -293,23 +247,13 @@ run_one() {  # NAME ROUND
 }
 
 # ------------------------------------------------------------------ main ----
-selected() {  # NAME: 0 when it is to be run
-  local n=$1
-  if [[ -n ${BENCH_ONLY:-} ]]; then [[ ",$BENCH_ONLY," == *",$n,"* ]] || return 1; fi
-  if [[ -n ${BENCH_SKIP:-} ]]; then [[ ",$BENCH_SKIP," == *",$n,"* ]] && return 1; fi
-  return 0
-}
-
 main() {
   install_packages
-  command -v wrk >/dev/null || die "wrk is not installed (apt-get install wrk)"
-  command -v curl >/dev/null || die "curl is not installed (apt-get install curl)"
+  need_commands wrk curl
   command -v taskset >/dev/null || die "taskset is not installed (util-linux)"
   build
 
-  RUNS_DIR=$BUILD_DIR/bench-runs
-  rm -rf "$RUNS_DIR"
-  mkdir -p "$RUNS_DIR"
+  fresh_runs_dir
   chmod 755 "$BUILD_DIR" "$RUNS_DIR"
   RESULTS_TSV=$RUNS_DIR/results.tsv
   : >"$RESULTS_TSV"
@@ -341,7 +285,7 @@ main() {
   mkdir -p "$(dirname "$results")"
 
   local machine
-  machine="$(lscpu 2>/dev/null | awk -F: '/Model name/ { gsub(/^ +/, "", $2); print $2; exit }'), $(nproc) CPUs, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), Linux $(uname -r), Debian $(cat /etc/debian_version 2>/dev/null)"
+  machine=$(machine_line)
   local versions
   versions="python3 $("$PY" -c 'import platform; print(platform.python_version())'), libevent $(pkg-config --modversion libevent 2>/dev/null), apache2 $(pkg_version apache2), mod_python $(pkg_version libapache2-mod-python), mod_wsgi $(pkg_version libapache2-mod-wsgi-py3), uwsgi $(pkg_version uwsgi), gunicorn $(pkg_version gunicorn), wrk $(pkg_version wrk)"
 

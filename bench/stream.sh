@@ -19,20 +19,13 @@
 # Only 127.0.0.1; every process started here is stopped by PID on exit (trap EXIT).
 set -uo pipefail
 
-BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-ROOT=$(dirname "$BENCH_DIR")
-BUILD_DIR=$(realpath -m "${1:-${BENCH_BUILD_DIR:-$BENCH_DIR/build}}")
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" "$@"
 BYTES=${STREAM_BYTES:-1073741824}
 BLOCK=${STREAM_BLOCK:-65536}
 DL_TIMEOUT=${STREAM_TIMEOUT:-120}
-SERVER_CPU=${BENCH_SERVER_CPU:-0}
-CLIENT_CPU=${BENCH_CLIENT_CPU:-1}
 VARIANTS=${STREAM_ONLY:-subhttpd-length,subhttpd-chunked,uwsgi}
-PY=/usr/bin/python3
-# shellcheck source=bench/lib.sh
-source "$BENCH_DIR/lib.sh"
 
-APP=$BENCH_DIR/sites/app
 RESULTS_TSV=""
 
 start_variant() {  # NAME PORT DIR: sets SERVER_PID, STOP_SIGNAL, QUERY; 1 when it cannot run
@@ -43,19 +36,16 @@ start_variant() {  # NAME PORT DIR: sets SERVER_PID, STOP_SIGNAL, QUERY; 1 when 
     subhttpd-*)
       [[ -z $SUBHTTPD_MISSING ]] || { SKIP_REASON=$SUBHTTPD_MISSING; return 1; }
       [[ $name == subhttpd-chunked ]] && QUERY+="&chunked=1"
-      PYTHONDONTWRITEBYTECODE=1 taskset -c "$SERVER_CPU" "$SUBHTTPD" -c "$BENCH_DIR/sites/stream/server.toml" \
-        --listen "127.0.0.1:$port" >"$dir/server.log" 2>&1 </dev/null &
+      spawn "$dir" "$SUBHTTPD" -c "$BENCH_DIR/sites/stream/server.toml" --listen "127.0.0.1:$port"
       ;;
     uwsgi)
       needs_packages uwsgi uwsgi-plugin-python3 || { SKIP_REASON="uwsgi not installed"; return 1; }
       STOP_SIGNAL=INT
-      PYTHONDONTWRITEBYTECODE=1 taskset -c "$SERVER_CPU" /usr/bin/uwsgi --plugin python3 \
-        --http11-socket "127.0.0.1:$port" --processes 1 --threads 1 --wsgi-file "$APP/stream_wsgi.py" \
-        --need-app --disable-logging >"$dir/server.log" 2>&1 </dev/null &
+      spawn "$dir" /usr/bin/uwsgi --plugin python3 --http11-socket "127.0.0.1:$port" --processes 1 --threads 1 \
+        --wsgi-file "$APP/stream_wsgi.py" --need-app --disable-logging
       ;;
     *) SKIP_REASON="unknown variant"; return 1 ;;
   esac
-  SERVER_PID=$!
 }
 
 vm_field() {  # PID FIELD: kB of a /proc/PID/status field summed over the process tree
@@ -78,10 +68,7 @@ run_variant() {  # NAME
     printf '%s\tskipped: %s\n' "$name" "$SKIP_REASON" >>"$RESULTS_TSV"
     return
   fi
-  CURRENT_PID=$SERVER_PID
-  if ! wait_listening "$SERVER_PID" "$port"; then
-    log "$name: failed to start (log: $dir/server.log)"; tail_log "$dir/server.log"
-    stop_server "$SERVER_PID" KILL; CURRENT_PID=""
+  if ! await_server "$name" "$port" "$dir"; then
     printf '%s\tfailed to start\n' "$name" >>"$RESULTS_TSV"
     return
   fi
@@ -91,7 +78,7 @@ run_variant() {  # NAME
   code=$(curl -s -o /dev/null --max-time 30 -w '%{http_code}' "$url?bytes=1048576&block=$BLOCK")
   if [[ $code != 200 ]]; then
     log "$name: warm-up answered HTTP $code"; tail_log "$dir/server.log"
-    stop_server "$SERVER_PID" "$STOP_SIGNAL"; CURRENT_PID=""
+    stop_current "$STOP_SIGNAL"
     printf '%s\tbad response: HTTP %s\n' "$name" "$code" >>"$RESULTS_TSV"
     return
   fi
@@ -118,7 +105,7 @@ run_variant() {  # NAME
   rss1=$(rss_kb "$SERVER_PID")
   hwm=$(vm_field "$SERVER_PID" VmHWM)
   echo "$rss1" >>"$dir/rss.txt"
-  stop_server "$SERVER_PID" "$STOP_SIGNAL"; CURRENT_PID=""
+  stop_current "$STOP_SIGNAL"
 
   local http size secs max samples
   read -r http size secs <<<"$out"
@@ -138,18 +125,15 @@ run_variant() {  # NAME
 
 main() {
   install_packages
-  command -v curl >/dev/null || die "curl is not installed (apt-get install curl)"
+  need_commands curl
   build
-  RUNS_DIR=$BUILD_DIR/bench-runs/stream
-  rm -rf "$RUNS_DIR"
-  mkdir -p "$RUNS_DIR"
+  fresh_runs_dir stream
   RESULTS_TSV=$RUNS_DIR/results.tsv
   : >"$RESULTS_TSV"
   local v vs
   IFS=, read -r -a vs <<<"$VARIANTS"
   for v in "${vs[@]}"; do run_variant "$v"; done
 
-  local results=${BENCH_RESULTS:-$BENCH_DIR/results/$(date +%F).md}
   {
     echo "## Streamed WSGI download, $(date '+%F %H:%M %Z')"
     echo
@@ -167,9 +151,7 @@ main() {
     ' "$RESULTS_TSV"
     echo
   } >"$RUNS_DIR/report.md"
-  cat "$RUNS_DIR/report.md"
-  append_results "$results" <"$RUNS_DIR/report.md"
-  log "appended to $results (logs: $RUNS_DIR)"
+  publish_report
 }
 
 main "$@"

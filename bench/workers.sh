@@ -15,21 +15,12 @@
 # Only 127.0.0.1; every process started here is stopped by PID on exit (trap EXIT).
 set -uo pipefail
 
-BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-ROOT=$(dirname "$BENCH_DIR")
-BUILD_DIR=$(realpath -m "${1:-${BENCH_BUILD_DIR:-$BENCH_DIR/build}}")
-DURATION=${BENCH_DURATION:-10}
-ROUNDS=${BENCH_ROUNDS:-3}
-WARMUP=${BENCH_WARMUP:-2}
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" "$@"
 CONNS=${BENCH_CONNECTIONS:-64}
 WRK_THREADS=${BENCH_THREADS:-2}
 WORKERS=${BENCH_WORKERS:-1,2}
-PY=/usr/bin/python3
-# shellcheck source=bench/lib.sh
-source "$BENCH_DIR/lib.sh"
 
-APP=$BENCH_DIR/sites/app
-HTDOCS=$BENCH_DIR/sites/modpython/htdocs
 RESULTS_TSV=""
 
 server_toml() {  # PORT WORKERS
@@ -59,10 +50,7 @@ run_one() {  # WORKERS ROUND
   server_toml "$port" "$n" >"$dir/server.toml"
   PYTHONDONTWRITEBYTECODE=1 "$SUBHTTPD" -c "$dir/server.toml" >"$dir/server.log" 2>&1 </dev/null &
   SERVER_PID=$!
-  CURRENT_PID=$SERVER_PID
-  if ! wait_listening "$SERVER_PID" "$port"; then
-    log "workers=$n: failed to start (log: $dir/server.log)"; tail_log "$dir/server.log"
-    stop_server "$SERVER_PID" KILL; CURRENT_PID=""
+  if ! await_server "workers=$n" "$port" "$dir"; then
     printf '%s\t%s\tfailed to start\n' "$n" "$round" >>"$RESULTS_TSV"
     return
   fi
@@ -70,7 +58,7 @@ run_one() {  # WORKERS ROUND
   body=$(curl -s --max-time 10 "http://127.0.0.1:$port/")
   if [[ $body != "Hello, world!" ]]; then
     log "workers=$n: bad response '$body'"; tail_log "$dir/server.log"
-    stop_server "$SERVER_PID" TERM; CURRENT_PID=""
+    stop_current TERM
     printf '%s\t%s\tbad response\n' "$n" "$round" >>"$RESULTS_TSV"
     return
   fi
@@ -95,8 +83,7 @@ run_one() {  # WORKERS ROUND
   done
   local nproc_
   nproc_=$(descendants "$SERVER_PID" | wc -l)
-  stop_server "$SERVER_PID" TERM
-  CURRENT_PID=""
+  stop_current TERM
   wrk_parse "$dir/wrk.txt"
   if [[ -z $WRK_REQUESTS ]]; then
     log "workers=$n round $round: wrk produced no result"; tail_log "$dir/wrk.txt"
@@ -128,12 +115,10 @@ all_busy_ticks() { awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc
 
 main() {
   install_packages
-  command -v wrk >/dev/null || die "wrk is not installed (apt-get install wrk)"
+  need_commands wrk
   build
   [[ -z $SUBHTTPD_MISSING ]] || die "$SUBHTTPD_MISSING"
-  RUNS_DIR=$BUILD_DIR/bench-runs/workers
-  rm -rf "$RUNS_DIR"
-  mkdir -p "$RUNS_DIR"
+  fresh_runs_dir workers
   RESULTS_TSV=$RUNS_DIR/results.tsv
   : >"$RESULTS_TSV"
   local ws r k load_before
@@ -146,9 +131,8 @@ main() {
     done
   done
 
-  local results=${BENCH_RESULTS:-$BENCH_DIR/results/$(date +%F).md}
   local commit
-  commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null)$(git -C "$ROOT" diff --quiet HEAD -- . ':!bench' 2>/dev/null || echo "+local changes")
+  commit=$(tree_commit)
   {
     cat <<EOF
 ## workers = 1 against workers = 2 (bench/workers.sh, issue 7)
@@ -180,10 +164,7 @@ EOF
   if [[ -n $r1 && -n $r2 ]]; then
     printf '\nworkers = 2 gives %s× the requests/s of workers = 1 (medians).\n' "$(awk -v a="$r1" -v b="$r2" 'BEGIN { printf "%.2f", b / a }')" >>"$RUNS_DIR/report.md"
   fi
-  echo
-  cat "$RUNS_DIR/report.md"
-  append_results "$results" <"$RUNS_DIR/report.md"
-  log "appended to $results (logs: $RUNS_DIR)"
+  publish_report
 }
 
 main "$@"

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <initializer_list>
 #include <iterator>
 #include <limits>
 #include <map>
@@ -30,6 +31,28 @@ constexpr const char* default_listen = "127.0.0.1:8080";
 // toml11 formats syntax errors as a multi-line picture of the source. We want one
 // "file:line:col: message" line: its headline plus the note under the caret
 // that the reported location points at (the last one).
+// A string key that names one of `choices`: `out` is set to its value, or the
+// error lists them all ("invalid <what> 'x' (expected "a", "b" or "c")").
+template <typename E>
+void read_choice(reporter& rep, const toml::value& v, std::string_view key, std::string_view what,
+                 std::initializer_list<std::pair<std::string_view, E>> choices, E& out) {
+    auto given = detail::get_string(rep, v, key);
+    if (!given) {
+        return;
+    }
+    std::string expected;
+    std::size_t i = 0;
+    for (const auto& [name, value] : choices) {
+        if (*given == name) {
+            out = value;
+            return;
+        }
+        expected += (i == 0 ? "" : i + 1 == choices.size() ? " or " : ", ") + ("\"" + std::string(name) + "\"");
+        ++i;
+    }
+    rep.at(v, "invalid " + std::string(what) + " '" + *given + "' (expected " + expected + ")");
+}
+
 std::string syntax_message(const std::string& what) {
     std::string headline = what.substr(0, what.find('\n'));
     if (headline.starts_with("[error] ")) {
@@ -259,18 +282,9 @@ void read_server(reporter& rep, const toml::value& t, const std::string& dir,
         }
     }
     if (auto* v = find_key(t, "reload")) {
-        if (auto mode = detail::get_string(rep, *v, "reload")) {
-            if (*mode == "watch") {
-                server.reload = reload_mode::watch;
-            } else if (*mode == "signal") {
-                server.reload = reload_mode::signal;
-            } else if (*mode == "off") {
-                server.reload = reload_mode::off;
-            } else {
-                rep.at(*v, "invalid reload mode '" + *mode +
-                               "' (expected \"watch\", \"signal\" or \"off\")");
-            }
-        }
+        read_choice(rep, *v, "reload", "reload mode",
+                    {{"watch", reload_mode::watch}, {"signal", reload_mode::signal}, {"off", reload_mode::off}},
+                    server.reload);
     }
     if (auto* v = find_key(t, "access_log")) {
         if (auto s = read_log(rep, *v, "access_log", dir)) {
@@ -343,18 +357,11 @@ void read_server(reporter& rep, const toml::value& t, const std::string& dir,
         }
     }
     if (auto* v = find_key(t, "access_log_format")) {
-        if (auto f = detail::get_string(rep, *v, "access_log_format")) {
-            if (*f == "combined") {
-                server.access_format = access_log_format::combined;
-            } else if (*f == "common") {
-                server.access_format = access_log_format::common;
-            } else if (*f == "json") {
-                server.access_format = access_log_format::json;
-            } else {
-                rep.at(*v, "invalid access_log_format '" + *f +
-                               "' (expected \"combined\", \"common\" or \"json\")");
-            }
-        }
+        read_choice(rep, *v, "access_log_format", "access_log_format",
+                    {{"combined", access_log_format::combined},
+                     {"common", access_log_format::common},
+                     {"json", access_log_format::json}},
+                    server.access_format);
     }
     for (auto& a : server.listen) {
         a.reuse_port = server.reuse_port;

@@ -9,59 +9,41 @@ std::string to_string(const source_loc& where) {
 
 std::string to_string(const error& e) { return to_string(e.where) + ": " + e.message; }
 
-std::string_view phase_key(phase p) {
+namespace {
+
+// A phase's names: its key in the TOML schema, the callable a handler module
+// gives by default (mod_python's), and the Apache directive it stands for.
+struct phase_names {
+    std::string_view key, callable, directive;
+};
+
+phase_names names_of(phase p) {
     switch (p) {
-        case phase::postreadrequest: return "postreadrequest_handler";
-        case phase::trans: return "trans_handler";
-        case phase::headerparser: return "headerparser_handler";
-        case phase::init: return "init_handler";
-        case phase::access: return "access_handler";
-        case phase::authen: return "authen_handler";
-        case phase::authz: return "authz_handler";
-        case phase::type: return "type_handler";
-        case phase::fixup: return "fixup_handler";
-        case phase::content: return "handler";
-        case phase::log: return "log_handler";
-        case phase::cleanup: return "cleanup_handler";
+        case phase::postreadrequest:
+            return {"postreadrequest_handler", "postreadrequesthandler", "PythonPostReadRequestHandler"};
+        case phase::trans: return {"trans_handler", "transhandler", "PythonTransHandler"};
+        case phase::headerparser:
+            return {"headerparser_handler", "headerparserhandler", "PythonHeaderParserHandler"};
+        case phase::init: return {"init_handler", "inithandler", "PythonInitHandler"};
+        case phase::access: return {"access_handler", "accesshandler", "PythonAccessHandler"};
+        case phase::authen: return {"authen_handler", "authenhandler", "PythonAuthenHandler"};
+        case phase::authz: return {"authz_handler", "authzhandler", "PythonAuthzHandler"};
+        case phase::type: return {"type_handler", "typehandler", "PythonTypeHandler"};
+        case phase::fixup: return {"fixup_handler", "fixuphandler", "PythonFixupHandler"};
+        case phase::content: return {"handler", "handler", "PythonHandler"};
+        case phase::log: return {"log_handler", "loghandler", "PythonLogHandler"};
+        case phase::cleanup: return {"cleanup_handler", "cleanuphandler", "PythonCleanupHandler"};
     }
-    return "";
+    return {};
 }
 
-std::string_view phase_default_callable(phase p) {
-    switch (p) {
-        case phase::postreadrequest: return "postreadrequesthandler";
-        case phase::trans: return "transhandler";
-        case phase::headerparser: return "headerparserhandler";
-        case phase::init: return "inithandler";
-        case phase::access: return "accesshandler";
-        case phase::authen: return "authenhandler";
-        case phase::authz: return "authzhandler";
-        case phase::type: return "typehandler";
-        case phase::fixup: return "fixuphandler";
-        case phase::content: return "handler";
-        case phase::log: return "loghandler";
-        case phase::cleanup: return "cleanuphandler";
-    }
-    return "";
-}
+}  // namespace
 
-std::string_view phase_directive(phase p) {
-    switch (p) {
-        case phase::postreadrequest: return "PythonPostReadRequestHandler";
-        case phase::trans: return "PythonTransHandler";
-        case phase::headerparser: return "PythonHeaderParserHandler";
-        case phase::init: return "PythonInitHandler";
-        case phase::access: return "PythonAccessHandler";
-        case phase::authen: return "PythonAuthenHandler";
-        case phase::authz: return "PythonAuthzHandler";
-        case phase::type: return "PythonTypeHandler";
-        case phase::fixup: return "PythonFixupHandler";
-        case phase::content: return "PythonHandler";
-        case phase::log: return "PythonLogHandler";
-        case phase::cleanup: return "PythonCleanupHandler";
-    }
-    return "";
-}
+std::string_view phase_key(phase p) { return names_of(p).key; }
+
+std::string_view phase_default_callable(phase p) { return names_of(p).callable; }
+
+std::string_view phase_directive(phase p) { return names_of(p).directive; }
 
 bool site_level_only(phase p) { return p == phase::postreadrequest || p == phase::trans; }
 

@@ -9,9 +9,9 @@ namespace subhttpd::conf::detail {
 
 namespace {
 
-// Group names become log words and status-page labels: keep them plain.
-bool is_group_name(const std::string& s) {
-    if (s.empty() || s.size() > 64) {
+// Letters, digits, '_', '-' and '.' only, at most `max` of them.
+bool is_plain_word(const std::string& s, std::size_t max) {
+    if (s.empty() || s.size() > max) {
         return false;
     }
     for (char c : s) {
@@ -24,20 +24,11 @@ bool is_group_name(const std::string& s) {
     return true;
 }
 
+// Group names become log words and status-page labels: keep them plain.
+bool is_group_name(const std::string& s) { return is_plain_word(s, 64); }
+
 // A Unix user or group name as useradd(8) accepts it, or a number.
-bool is_account_name(const std::string& s) {
-    if (s.empty() || s.size() > 32 || s[0] == '-') {
-        return false;
-    }
-    for (char c : s) {
-        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-                  c == '-' || c == '.';
-        if (!ok) {
-            return false;
-        }
-    }
-    return true;
-}
+bool is_account_name(const std::string& s) { return is_plain_word(s, 32) && s[0] != '-'; }
 
 }  // namespace
 

@@ -237,14 +237,22 @@ bool valid_name(const std::string& name, bool wildcard_ok) {
     return true;
 }
 
+// The value of a key a table must have; nullptr, with the error reported, when it is missing.
+const toml::value* required_key(reporter& rep, const toml::value& t, std::string_view key, std::string_view table) {
+    const toml::value* v = find_key(t, key);
+    if (!v) {
+        rep.at(t, "missing required key '" + std::string(key) + "' in " + std::string(table));
+    }
+    return v;
+}
+
 void read_directories(reporter& rep, const toml::value& v, site& s) {
     for (const auto* t : tables_of(rep, v, "site.directory")) {
         check_block_keys(rep, *t, "[site.directory]");
         directory_block d;
         d.settings = read_block(rep, *t, false);
-        auto* pv = find_key(*t, "path");
+        auto* pv = required_key(rep, *t, "path", "[site.directory]");
         if (!pv) {
-            rep.at(*t, "missing required key 'path' in [site.directory]");
             continue;
         }
         auto path = get_nonempty_string(rep, *pv, "path");
@@ -271,9 +279,8 @@ void read_locations(reporter& rep, const toml::value& v, site& s) {
         check_block_keys(rep, *t, "[site.location]");
         location_block l;
         l.settings = read_block(rep, *t, false);
-        auto* pv = find_key(*t, "path");
+        auto* pv = required_key(rep, *t, "path", "[site.location]");
         if (!pv) {
-            rep.at(*t, "missing required key 'path' in [site.location]");
             continue;
         }
         auto path = get_string(rep, *pv, "path");
@@ -298,14 +305,8 @@ void read_url_aliases(reporter& rep, const toml::value& v, const std::string& di
         check_keys(rep, *t, {"url", "path"}, "[site.alias]");
         alias_block a;
         a.where = loc_of(*t);
-        auto* uv = find_key(*t, "url");
-        auto* pv = find_key(*t, "path");
-        if (!uv) {
-            rep.at(*t, "missing required key 'url' in [site.alias]");
-        }
-        if (!pv) {
-            rep.at(*t, "missing required key 'path' in [site.alias]");
-        }
+        auto* uv = required_key(rep, *t, "url", "[site.alias]");
+        auto* pv = required_key(rep, *t, "path", "[site.alias]");
         if (!uv || !pv) {
             continue;
         }
@@ -396,7 +397,7 @@ void read_site(reporter& rep, const toml::value& t, const std::string& file,
     }
 
     bool named = false;
-    if (auto* v = find_key(t, "server_name")) {
+    if (auto* v = required_key(rep, t, "server_name", "[site]")) {
         if (auto name = get_nonempty_string(rep, *v, "server_name")) {
             s.server_name = to_lower(*name);
             m.name = loc_of(*v);
@@ -405,8 +406,6 @@ void read_site(reporter& rep, const toml::value& t, const std::string& file,
                 rep.at(*v, "invalid server_name '" + *name + "'");
             }
         }
-    } else {
-        rep.at(t, "missing required key 'server_name' in [site]");
     }
 
     if (auto* v = find_key(t, "aliases")) {
@@ -432,15 +431,13 @@ void read_site(reporter& rep, const toml::value& t, const std::string& file,
         }
     }
 
-    if (auto* v = find_key(t, "document_root")) {
+    if (auto* v = required_key(rep, t, "document_root", "[site]")) {
         if (auto root = get_nonempty_string(rep, *v, "document_root")) {
             std::string abs = resolve_path(dir, *root);
             if (check_directory(rep, *v, "document_root", abs)) {
                 s.document_root = std::move(abs);
             }
         }
-    } else {
-        rep.at(t, "missing required key 'document_root' in [site]");
     }
 
     if (auto* v = find_key(t, "index")) {

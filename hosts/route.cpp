@@ -94,18 +94,15 @@ std::string join_path(std::string_view base, std::string_view name) {
     return out;
 }
 
-// Location headers carry the decoded uri again, so anything that would change
-// its meaning (space, '?', '#', '%', controls, non-ASCII) is escaped back.
-std::string escape_path(std::string_view path) {
+// `s` with every byte that `keep` refuses written as %XX.
+template <typename Keep>
+std::string percent_escape(std::string_view s, Keep keep) {
     static constexpr char digits[] = "0123456789ABCDEF";
     std::string out;
-    out.reserve(path.size());
-    for (const char ch : path) {
+    out.reserve(s.size());
+    for (const char ch : s) {
         const auto c = static_cast<unsigned char>(ch);
-        const bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                           (c >= '0' && c <= '9') ||
-                           std::string_view("-._~!$&'()*+,;=:@/").find(ch) != std::string_view::npos;
-        if (plain) {
+        if (keep(c)) {
             out.push_back(ch);
         } else {
             out.push_back('%');
@@ -116,24 +113,20 @@ std::string escape_path(std::string_view path) {
     return out;
 }
 
+// Location headers carry the decoded uri again, so anything that would change
+// its meaning (space, '?', '#', '%', controls, non-ASCII) is escaped back.
+std::string escape_path(std::string_view path) {
+    return percent_escape(path, [](unsigned char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               std::string_view("-._~!$&'()*+,;=:@/").find(static_cast<char>(c)) != std::string_view::npos;
+    });
+}
+
 // The query string goes back as it came (still percent-encoded); only bytes
 // that may not stand in a Location header or a URL are escaped: controls
 // (a raw CR or LF would split the header), space, '#', DEL and non-ASCII.
 std::string escape_query(std::string_view query) {
-    static constexpr char digits[] = "0123456789ABCDEF";
-    std::string out;
-    out.reserve(query.size());
-    for (const char ch : query) {
-        const auto c = static_cast<unsigned char>(ch);
-        if (c > 0x20 && c < 0x7F && c != '#') {
-            out.push_back(ch);
-        } else {
-            out.push_back('%');
-            out.push_back(digits[c >> 4]);
-            out.push_back(digits[c & 0xF]);
-        }
-    }
-    return out;
+    return percent_escape(query, [](unsigned char c) { return c > 0x20 && c < 0x7F && c != '#'; });
 }
 
 // ---- filesystem mapping ----------------------------------------------------

@@ -7,6 +7,7 @@
 // called. After finish() the exchange must not be used.
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -84,6 +85,47 @@ public:
     virtual void when_drained(std::function<void()> fn) = 0;
     virtual bool gone() const { return false; }
     virtual void abort() = 0;
+};
+
+// What both implementations of `exchange` keep alike: the request body, held
+// whole (it is complete when the exchange is handed over) and read from the
+// front, and how far the response has got. Same thread rules as `exchange`.
+class exchange_base : public exchange {
+public:
+    std::size_t body_remaining() const final { return body_.size() - body_pos_; }
+    std::size_t read_body(char* dst, std::size_t n) final {
+        std::size_t take = body_remaining() < n ? body_remaining() : n;
+        std::memcpy(dst, body_.data() + body_pos_, take);
+        body_pos_ += take;
+        return take;
+    }
+    std::size_t read_body_line(std::string& out, std::size_t limit) final {
+        out.clear();
+        std::size_t want = body_remaining() < limit ? body_remaining() : limit;
+        const char* start = body_.data() + body_pos_;
+        if (const void* nl = want == 0 ? nullptr : std::memchr(start, '\n', want)) {
+            want = static_cast<std::size_t>(static_cast<const char*>(nl) - start) + 1;
+        }
+        out.assign(start, want);
+        body_pos_ += want;
+        return want;
+    }
+
+    std::size_t bytes_written() const final { return written_; }
+    bool streaming() const override { return streaming_; }
+    bool finished() const final { return finished_; }
+    int status_sent() const final { return status_; }
+
+protected:
+    exchange_base() = default;
+    explicit exchange_base(std::string body) : body_(std::move(body)) {}
+
+    std::string body_;
+    std::size_t body_pos_ = 0;
+    std::size_t written_ = 0;  // body bytes the application wrote
+    bool streaming_ = false;
+    bool finished_ = false;
+    int status_ = 0;
 };
 
 }  // namespace subhttpd::interp

@@ -18,26 +18,6 @@ offload_exchange::offload_exchange(exchange& real, executor& exec, std::shared_p
     body_ = read_whole_body(real);
 }
 
-std::size_t offload_exchange::read_body(char* dst, std::size_t n) {
-    std::size_t k = std::min(n, body_.size() - body_pos_);
-    std::copy_n(body_.data() + body_pos_, k, dst);
-    body_pos_ += k;
-    return k;
-}
-
-std::size_t offload_exchange::read_body_line(std::string& out, std::size_t limit) {
-    out.clear();
-    std::size_t avail = body_.size() - body_pos_;
-    std::size_t want = std::min(avail, limit);
-    std::size_t nl = body_.find('\n', body_pos_);
-    if (nl != std::string::npos && nl - body_pos_ + 1 < want) {
-        want = nl - body_pos_ + 1;
-    }
-    out.assign(body_, body_pos_, want);
-    body_pos_ += want;
-    return want;
-}
-
 void offload_exchange::post(std::function<void(exchange&)> fn) {
     std::shared_ptr<response_sink> sink = sink_;
     exec_.post([sink, fn = std::move(fn)] {

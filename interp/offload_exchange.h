@@ -28,7 +28,7 @@ struct response_sink {
     std::size_t backlog = 0;         // guarded by m
 };
 
-class offload_exchange final : public exchange {
+class offload_exchange final : public exchange_base {
 public:
     offload_exchange(exchange& real, executor& exec, std::shared_ptr<response_sink> sink);
 
@@ -39,18 +39,10 @@ public:
     const header_list& request_headers() const override { return headers_; }
     const peer_info& peer() const override { return peer_; }
 
-    std::size_t body_remaining() const override { return body_.size() - body_pos_; }
-    std::size_t read_body(char* dst, std::size_t n) override;
-    std::size_t read_body_line(std::string& out, std::size_t limit) override;
-
     void write(const char* data, std::size_t n) override;
-    std::size_t bytes_written() const override { return written_; }
     void discard_output() override;
-    bool streaming() const override { return streaming_; }
     void start_stream(int status, std::string_view reason, const header_list& headers) override;
     void finish(int status, std::string_view reason, const header_list& headers) override;
-    bool finished() const override { return finished_; }
-    int status_sent() const override { return status_; }
     bool send_file(const std::string& path, std::uint64_t offset, std::uint64_t length) override;
     void when_drained(std::function<void()> fn) override { fn(); }
     void abort() override;
@@ -69,16 +61,10 @@ private:
     std::string method_, target_, protocol_, host_;
     header_list headers_;
     peer_info peer_;
-    std::string body_;
-    std::size_t body_pos_ = 0;
 
     executor& exec_;
     std::shared_ptr<response_sink> sink_;
     std::vector<step> pending_;  // buffered body, replayed at finish/stream start
-    std::size_t written_ = 0;
-    bool streaming_ = false;
-    bool finished_ = false;
-    int status_ = 0;
 };
 
 }  // namespace subhttpd::interp

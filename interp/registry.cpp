@@ -14,6 +14,19 @@ using py::unix_now;
 
 namespace {
 thread_local bool gil_held_ = false;
+
+// What the status page shows of an interpreter without entering it.
+interp_info counters_of(const interpreter& in) {
+    interp_info info;
+    info.name = in.name();
+    info.created = in.stats.created;
+    info.create_ms = in.stats.create_ms;
+    info.last_used = in.stats.last_used.load();
+    info.requests = in.stats.requests.load();
+    info.errors = in.stats.errors.load();
+    info.generation = in.generation;
+    return info;
+}
 }  // namespace
 
 bool gil_held_here() { return gil_held_; }
@@ -355,14 +368,7 @@ std::vector<interp_info> registry::snapshot() {
         }
     }
     for (interpreter* in : all) {
-        interp_info info;
-        info.name = in->name();
-        info.created = in->stats.created;
-        info.create_ms = in->stats.create_ms;
-        info.last_used = in->stats.last_used.load();
-        info.requests = in->stats.requests.load();
-        info.errors = in->stats.errors.load();
-        info.generation = in->generation;
+        interp_info info = counters_of(*in);
         scope s(*in);
         py::ref n = py::ref::steal(PyObject_CallMethod(in->runtime(), "_loaded_modules", nullptr));
         if (n) {
@@ -378,14 +384,7 @@ std::vector<interp_info> registry::snapshot() {
     // Parked interpreters are counted, not entered: requests may still run in them.
     std::shared_lock<std::shared_mutex> g(mu_);
     for (const auto& in : retired_) {
-        interp_info info;
-        info.name = in->name();
-        info.created = in->stats.created;
-        info.create_ms = in->stats.create_ms;
-        info.last_used = in->stats.last_used.load();
-        info.requests = in->stats.requests.load();
-        info.errors = in->stats.errors.load();
-        info.generation = in->generation;
+        interp_info info = counters_of(*in);
         info.retired = true;
         out.push_back(std::move(info));
     }

@@ -24,21 +24,26 @@ utc_parts split(system_clock::time_point t) {
 constexpr const char* month_names[12] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                          "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
 
-// Apache's escaping for logged text: '"' and '\' backslashed, control and
-// non-ASCII bytes as \xhh, so a client cannot forge a line or a field.
-void append_escaped(std::string& out, const std::string& s) {
+// Logged text never carries a byte that could forge a line or a field: '"'
+// and '\' are backslashed, control and non-ASCII bytes written as their value:
+// \xhh (Apache's escaping) or, in JSON, \u00hh.
+void append_escaped_with(std::string& out, const std::string& s, bool json) {
     for (unsigned char c : s) {
         if (c == '"' || c == '\\') {
             out += '\\';
             out += static_cast<char>(c);
         } else if (c < 0x20 || c >= 0x7f) {
             char buf[8];
-            std::snprintf(buf, sizeof buf, "\\x%02x", c);
+            std::snprintf(buf, sizeof buf, json ? "\\u%04x" : "\\x%02x", c);
             out += buf;
         } else {
             out += static_cast<char>(c);
         }
     }
+}
+
+void append_escaped(std::string& out, const std::string& s) {
+    append_escaped_with(out, s, false);
 }
 
 void append_or_dash(std::string& out, const std::string& s) {
@@ -53,18 +58,7 @@ void append_or_dash(std::string& out, const std::string& s) {
 // everything outside printable ASCII is written as \u00XX of its byte value.
 void append_json_string(std::string& out, const std::string& s) {
     out += '"';
-    for (unsigned char c : s) {
-        if (c == '"' || c == '\\') {
-            out += '\\';
-            out += static_cast<char>(c);
-        } else if (c < 0x20 || c >= 0x7f) {
-            char buf[8];
-            std::snprintf(buf, sizeof buf, "\\u%04x", c);
-            out += buf;
-        } else {
-            out += static_cast<char>(c);
-        }
-    }
+    append_escaped_with(out, s, true);
     out += '"';
 }
 

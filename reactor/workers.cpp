@@ -292,6 +292,23 @@ int run_workers(server_options opts, unsigned workers) {
         }
         return false;
     };
+    // A child at `pos` that is not retiring and has beaten once: it serves requests.
+    auto answering = [&](unsigned pos) {
+        for (const auto& c : children) {
+            if (c.pos == pos && !c.retiring && c.slot->beat_ms.load() != 0) {
+                return true;
+            }
+        }
+        return false;
+    };
+    auto all_answering = [&]() {
+        for (unsigned pos = 0; pos < places.size(); ++pos) {
+            if (!answering(pos)) {
+                return false;
+            }
+        }
+        return true;
+    };
     for (unsigned i = 0; i < all_places; ++i) {
         start_child(i);  // workers, then the process groups' processes: all on main()'s snapshot
     }
@@ -492,11 +509,7 @@ int run_workers(server_options opts, unsigned workers) {
             if (!c.retiring || c.term_at != 0 || c.abort_at != 0) {
                 continue;
             }
-            bool replaced = false;
-            for (const auto& n : children) {
-                replaced = replaced || (n.pos == c.pos && !n.retiring && n.slot->beat_ms.load() != 0);
-            }
-            if (replaced) {
+            if (answering(c.pos)) {
                 c.term_at = now;
                 kill(c.pid, SIGTERM);
             }
@@ -518,29 +531,13 @@ int run_workers(server_options opts, unsigned workers) {
             }
         }
         if (!ready_sent) {
-            bool all = true;
-            for (unsigned pos = 0; pos < places.size(); ++pos) {
-                bool up = false;
-                for (const auto& c : children) {
-                    up = up || (c.pos == pos && !c.retiring && c.slot->beat_ms.load() != 0);
-                }
-                all = all && up;
-            }
-            if (all) {
+            if (all_answering()) {
                 ready_sent = true;
                 notify("READY=1");
             }
         }
         if (upgrade_ready_fd >= 0) {
-            bool all = true;
-            for (unsigned pos = 0; pos < places.size(); ++pos) {
-                bool up = false;
-                for (const auto& c : children) {
-                    up = up || (c.pos == pos && !c.retiring && c.slot->beat_ms.load() != 0);
-                }
-                all = all && up;
-            }
-            if (all) {
+            if (all_answering()) {
                 char ok = 'R';
                 ssize_t ignored = ::write(upgrade_ready_fd, &ok, 1);
                 (void)ignored;

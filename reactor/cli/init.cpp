@@ -128,6 +128,12 @@ std::string make_secret() {
     return out;
 }
 
+void replace_all(std::string& text, std::string_view key, std::string_view value) {
+    for (std::size_t at = text.find(key); at != std::string::npos; at = text.find(key, at + value.size())) {
+        text.replace(at, key.size(), value);
+    }
+}
+
 std::string fill(std::string_view text, const init_options& o) {
     std::string host_port = o.listen;
     if (host_port.rfind("unix:", 0) == 0) {
@@ -140,10 +146,15 @@ std::string fill(std::string_view text, const init_options& o) {
         {"@LISTEN@", o.listen}, {"@NAME@", o.name}, {"@HOSTPORT@", host_port},
         {"@SECRET@", text.find("@SECRET@") == std::string_view::npos ? std::string() : make_secret()}};
     for (const auto& [key, value] : subs) {
-        for (std::size_t at = out.find(key); at != std::string::npos; at = out.find(key, at + value.size())) {
-            out.replace(at, key.size(), value);
-        }
+        replace_all(out, key, value);
     }
+    return out;
+}
+
+std::string app_index(std::string_view templates_dir, std::string_view code_dir) {
+    std::string out(templates::app_index);
+    replace_all(out, "@TEMPLATES@", templates_dir);
+    replace_all(out, "@CODE@", code_dir);
     return out;
 }
 
@@ -203,7 +214,7 @@ int init_project(const init_options& opts) {
             files.push_back({fs::path("app") / "app.py", std::string(t::flask_app)});
             files.push_back({fs::path("app") / "views.py", std::string(t::flask_views)});
             files.push_back({fs::path("app") / "greetings.py", std::string(t::flask_greetings)});
-            files.push_back({fs::path("app") / "templates" / "index.html", std::string(t::flask_index)});
+            files.push_back({fs::path("app") / "templates" / "index.html", app_index("app", "app")});
             files.push_back({fs::path("app") / "static" / "style.css", std::string(t::style_css)});
             break;
         case init_kind::django:
@@ -215,7 +226,7 @@ int init_project(const init_options& opts) {
             files.push_back({fs::path("project") / "mysite" / "views.py", std::string(t::django_views)});
             files.push_back({fs::path("project") / "mysite" / "greetings.py", std::string(t::django_greetings)});
             files.push_back({fs::path("project") / "mysite" / "wsgi.py", std::string(t::django_wsgi)});
-            files.push_back({fs::path("project") / "templates" / "index.html", std::string(t::django_index)});
+            files.push_back({fs::path("project") / "templates" / "index.html", app_index("project", "project/mysite")});
             files.push_back({fs::path("project") / "static" / "style.css", std::string(t::style_css)});
             // What collectstatic would put there, so /static works before it is run.
             files.push_back({fs::path("project") / "collected-static" / "style.css", std::string(t::style_css)});

@@ -64,14 +64,16 @@ inline constexpr std::string_view flask_greetings = R"tpl(def greeting():
     return "Hello from Flask on subhttpd"
 )tpl";
 
-inline constexpr std::string_view flask_index = R"tpl(<!DOCTYPE html>
+// The page of both app kinds: @TEMPLATES@ is the folder of templates/, @CODE@
+// the package of views.py and greetings.py.
+inline constexpr std::string_view app_index = R"tpl(<!DOCTYPE html>
 <html>
 <head><meta charset="utf-8"><title>{{ greeting }}</title>
 <link rel="stylesheet" href="/static/style.css"></head>
 <body>
 <h1>{{ greeting }}</h1>
-<p>This page is <code>app/templates/index.html</code>, rendered by <code>app/views.py</code>.
-Edit <code>app/greetings.py</code> and reload.</p>
+<p>This page is <code>@TEMPLATES@/templates/index.html</code>, rendered by <code>@CODE@/views.py</code>.
+Edit <code>@CODE@/greetings.py</code> and reload.</p>
 </body>
 </html>
 )tpl";
@@ -168,18 +170,6 @@ from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mysite.settings")
 application = get_wsgi_application()
-)tpl";
-
-inline constexpr std::string_view django_index = R"tpl(<!DOCTYPE html>
-<html>
-<head><meta charset="utf-8"><title>{{ greeting }}</title>
-<link rel="stylesheet" href="/static/style.css"></head>
-<body>
-<h1>{{ greeting }}</h1>
-<p>This page is <code>project/templates/index.html</code>, rendered by <code>project/mysite/views.py</code>.
-Edit <code>project/mysite/greetings.py</code> and reload.</p>
-</body>
-</html>
 )tpl";
 
 }  // namespace subhttpd::reactor::templates

@@ -1,18 +1,15 @@
-// subhttpd's command line: run (default), check, route, init, --version, --help.
-#include <cstdio>
-#include <cstring>
+// subhttpd's command line: the arguments, the help texts and the dispatch to
+// run (default, here: it hands over to the workers' supervisor), check
+// (check.h), route (route.h), init (init.h), --version, --help.
 #include <iostream>
 #include <string>
 #include <vector>
 
 #include "conf/config.h"
-#include "hosts/extensions.h"
-#include "hosts/route.h"
-#include "reactor/cli/dev.h"
+#include "reactor/cli/check.h"
 #include "reactor/cli/init.h"
-#include "reactor/groups.h"
+#include "reactor/cli/route.h"
 #include "reactor/listeners.h"
-#include "common/escape.h"
 #include "reactor/runtime_path.h"
 #include "reactor/server.h"
 #include "reactor/systemd_sockets.h"
@@ -23,8 +20,6 @@
 #include <unistd.h>
 
 namespace {
-
-using subhttpd::json_escape;
 
 constexpr const char* version_text = "subhttpd " SUBHTTPD_VERSION;
 
@@ -219,78 +214,6 @@ args parse_args(int argc, char** argv) {
     return a;
 }
 
-int cmd_check(const args& a) {
-    subhttpd::conf::load_result r = subhttpd::conf::load(a.config);
-    if (a.json) {
-        std::string out = "{\"ok\": " + std::string(r.ok() ? "true" : "false") + ", \"errors\": [";
-        for (std::size_t i = 0; i < r.errors.size(); ++i) {
-            const auto& e = r.errors[i];
-            out += (i ? ", " : "") + std::string("{\"file\": \"") + json_escape(e.where.file) +
-                   "\", \"line\": " + std::to_string(e.where.line) + ", \"column\": " +
-                   std::to_string(e.where.column) + ", \"message\": \"" + json_escape(e.message) + "\"}";
-        }
-        out += "]";
-        if (r.ok()) {
-            out += ", \"sites\": " + std::to_string(r.cfg->sites.size()) +
-                   ", \"files\": " + std::to_string(r.cfg->files.size());
-        }
-        out += "}";
-        std::cout << out << "\n";
-        return r.ok() ? 0 : 1;
-    }
-    if (!r.ok()) {
-        for (const auto& e : r.errors) {
-            std::cerr << subhttpd::conf::to_string(e) << "\n";
-        }
-        std::cerr << r.errors.size() << " error" << (r.errors.size() == 1 ? "" : "s") << "\n";
-        return 1;
-    }
-    for (const std::string& w : subhttpd::hosts::shared_extension_warnings(*r.cfg)) {
-        std::cerr << w << "\n";
-    }
-    std::cout << a.config << ": OK: " << r.cfg->sites.size() << " site" << (r.cfg->sites.size() == 1 ? "" : "s")
-              << " in " << r.cfg->files.size() << " file" << (r.cfg->files.size() == 1 ? "" : "s") << ", "
-              << r.cfg->server.listen.size() << " listener" << (r.cfg->server.listen.size() == 1 ? "" : "s")
-              << "\n";
-    std::cout << subhttpd::reactor::groups::describe(*r.cfg);
-    return 0;
-}
-
-int cmd_route(const args& a) {
-    if (a.positional.empty()) {
-        std::cerr << "subhttpd route: a URL is required (e.g. http://www.example.com/app/)\n";
-        return 2;
-    }
-    subhttpd::conf::load_result r = subhttpd::conf::load(a.config);
-    if (!r.ok()) {
-        for (const auto& e : r.errors) {
-            std::cerr << subhttpd::conf::to_string(e) << "\n";
-        }
-        return 1;
-    }
-    r.cfg = subhttpd::reactor::dev::with_dev_overrides(r.cfg, a.dev);  // what `run --dev` would serve
-    std::string url = a.positional[0];
-    std::string host, target = url;
-    for (const char* scheme : {"http://", "https://"}) {
-        if (url.rfind(scheme, 0) == 0) {
-            std::string rest = url.substr(std::strlen(scheme));
-            auto slash = rest.find('/');
-            host = rest.substr(0, slash);
-            target = slash == std::string::npos ? "/" : rest.substr(slash);
-        }
-    }
-    if (target.empty() || target[0] != '/') {
-        target = "/" + target;
-    }
-    subhttpd::hosts::request_line line{host, a.method, target};
-    subhttpd::hosts::route rt = subhttpd::hosts::resolve(*r.cfg, line);
-    std::cout << (a.json ? subhttpd::hosts::explain_json(rt, line) : subhttpd::hosts::explain(rt, line));
-    if (a.json) {
-        std::cout << "\n";
-    }
-    return 0;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -349,10 +272,20 @@ int main(int argc, char** argv) {
         return 2;
     }
     if (a.command == "check") {
-        return cmd_check(a);
+        return subhttpd::reactor::check_config(a.config, a.json);
     }
     if (a.command == "route") {
-        return cmd_route(a);
+        if (a.positional.empty()) {
+            std::cerr << "subhttpd route: a URL is required (e.g. http://www.example.com/app/)\n";
+            return 2;
+        }
+        subhttpd::reactor::route_options ro;
+        ro.config_path = a.config;
+        ro.url = a.positional[0];
+        ro.method = a.method;
+        ro.json = a.json;
+        ro.dev = a.dev;
+        return subhttpd::reactor::explain_route(ro);
     }
     for (const auto& l : a.listen) {
         if (!subhttpd::conf::parse_listen(l)) {

@@ -77,7 +77,7 @@ void add_chunk_size(evbuffer* out, std::size_t n) {
 }  // namespace
 
 http_exchange::http_exchange(connection& c, std::string body)
-    : conn_(&c), base_(c.base()), body_(std::move(body)) {
+    : exchange_base(std::move(body)), conn_(&c), base_(c.base()) {
     const request_head& h = c.head();
     method_ = h.method;
     target_ = h.path_query;
@@ -214,29 +214,6 @@ void http_exchange::apply_forwarded(const std::vector<std::string>& trusted) {
     }
 }
 
-std::size_t http_exchange::read_body(char* dst, std::size_t n) {
-    std::size_t take = body_remaining() < n ? body_remaining() : n;
-    std::memcpy(dst, body_.data() + body_pos_, take);
-    body_pos_ += take;
-    return take;
-}
-
-std::size_t http_exchange::read_body_line(std::string& out, std::size_t limit) {
-    out.clear();
-    std::size_t avail = body_remaining();
-    if (avail == 0 || limit == 0) {
-        return 0;
-    }
-    std::size_t want = avail < limit ? avail : limit;
-    const char* start = body_.data() + body_pos_;
-    if (const void* nl = std::memchr(start, '\n', want)) {
-        want = static_cast<std::size_t>(static_cast<const char*>(nl) - start) + 1;
-    }
-    out.assign(start, want);
-    body_pos_ += want;
-    return want;
-}
-
 void http_exchange::write(const char* data, std::size_t n) {
     if (n == 0 || finished_ || conn_ == nullptr) {
         return;
@@ -292,11 +269,7 @@ void http_exchange::count_refused(int n) {
     }
 }
 
-void http_exchange::start_stream(int status, std::string_view reason, const interp::header_list& headers) {
-    if (streaming_ || finished_ || conn_ == nullptr) {
-        return;
-    }
-    streaming_ = true;
+head_spec http_exchange::head_for(int status, std::string_view reason, const interp::header_list& headers) {
     status_ = status;
     head_spec spec;
     spec.status = status;
@@ -304,6 +277,23 @@ void http_exchange::start_stream(int status, std::string_view reason, const inte
     spec.headers = &headers;
     spec.keep_alive = conn_->keep_alive();
     spec.http10 = minor_ == 0;
+    return spec;
+}
+
+bool http_exchange::render_head(const head_spec& spec) {
+    std::string& head = conn_->head_text();
+    head.clear();
+    bool app_close = false;
+    count_refused(build_head(spec, head, &app_close));
+    return app_close;
+}
+
+void http_exchange::start_stream(int status, std::string_view reason, const interp::header_list& headers) {
+    if (streaming_ || finished_ || conn_ == nullptr) {
+        return;
+    }
+    streaming_ = true;
+    head_spec spec = head_for(status, reason, headers);
     std::int64_t declared = declared_length(headers);
     no_body_ = head_request_ || status_has_no_body(status);
     if (no_body_) {
@@ -323,14 +313,12 @@ void http_exchange::start_stream(int status, std::string_view reason, const inte
         conn_->close_after_output();
     }
     spec.frame = frame_;
-    std::string& head = conn_->head_text();
-    head.clear();
-    bool app_close = false;
-    count_refused(build_head(spec, head, &app_close));
+    bool app_close = render_head(spec);
     if (app_close) {
         conn_->close_after_output();
     }
     evbuffer* out = conn_->out();
+    const std::string& head = conn_->head_text();
     evbuffer_add(out, head.data(), head.size());
     // What was written before the stream started is its first block.
     std::size_t before = written_;
@@ -406,13 +394,7 @@ void http_exchange::finish(int status, std::string_view reason, const interp::he
         conn_->flush();
         return;
     }
-    status_ = status;
-    head_spec spec;
-    spec.status = status;
-    spec.reason = reason;
-    spec.headers = &headers;
-    spec.keep_alive = conn_->keep_alive();
-    spec.http10 = minor_ == 0;
+    head_spec spec = head_for(status, reason, headers);
     bool no_body = head_request_ || status_has_no_body(status);
     if (no_body) {
         spec.frame = framing::none;
@@ -425,10 +407,7 @@ void http_exchange::finish(int status, std::string_view reason, const interp::he
         spec.frame = framing::length;
         spec.length = written_;
     }
-    std::string& head = conn_->head_text();
-    head.clear();
-    bool app_close = false;
-    count_refused(build_head(spec, head, &app_close));
+    bool app_close = render_head(spec);
     conn_->send_buffered(!no_body, app_close || !spec.keep_alive);
 }
 

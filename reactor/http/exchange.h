@@ -18,7 +18,7 @@
 
 namespace subhttpd::reactor::http {
 
-class http_exchange final : public interp::exchange {
+class http_exchange final : public interp::exchange_base {
 public:
     http_exchange(connection& c, std::string body);
     ~http_exchange() override;
@@ -32,19 +32,12 @@ public:
     const interp::header_list& request_headers() const override;
     const interp::peer_info& peer() const override;
 
-    std::size_t body_remaining() const override { return body_.size() - body_pos_; }
-    std::size_t read_body(char* dst, std::size_t n) override;
-    std::size_t read_body_line(std::string& out, std::size_t limit) override;
-
     void write(const char* data, std::size_t n) override;
-    std::size_t bytes_written() const override { return written_; }
     void discard_output() override;
     bool streaming() const override { return streaming_ || held_; }
     void start_stream(int status, std::string_view reason, const interp::header_list& headers) override;
     void hold_stream(int status, std::string_view reason, interp::header_list headers) override;
     void finish(int status, std::string_view reason, const interp::header_list& headers) override;
-    bool finished() const override { return finished_; }
-    int status_sent() const override { return status_; }
     bool send_file(const std::string& path, std::uint64_t offset, std::uint64_t length) override;
 
     std::size_t unsent() const override;
@@ -76,6 +69,12 @@ public:
 private:
     void count_refused(int n);
     void release_hold();  // a held stream starts: head and what was written leave
+    // The head of the response: its status (also status_) and what the request
+    // fixes; the framing is the caller's.
+    head_spec head_for(int status, std::string_view reason, const interp::header_list& headers);
+    // Writes `spec` into the connection's head text; true when the application
+    // sent "Connection: close".
+    bool render_head(const head_spec& spec);
 
     connection* conn_;
     event_base* base_;
@@ -89,16 +88,10 @@ private:
     mutable interp::header_list headers_;
     mutable bool peer_loaded_ = false;
     mutable interp::peer_info peer_;
-    std::string body_;
-    std::size_t body_pos_ = 0;
 
-    std::size_t written_ = 0;            // body bytes the application wrote
-    bool streaming_ = false;
-    bool finished_ = false;
     bool no_body_ = false;               // streamed answer without a body
     framing frame_ = framing::length;
     std::uint64_t stream_left_ = 0;      // framing::length: bytes still allowed
-    int status_ = 0;
     double started_ = 0;
     // hold_stream(): the head fixed, the body kept in the buffered answer's place.
     bool held_ = false;

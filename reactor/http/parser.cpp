@@ -403,6 +403,22 @@ std::size_t chunk_decoder::fail(int status, std::string_view reason, std::size_t
     return consumed;
 }
 
+// After the chunk size, an extension name or an extension value: ';' opens the
+// next extension, CR ends the size line and OWS moves to `on_ows` (BWS before
+// '=' or ';'). False, state unchanged, for any other byte.
+inline bool chunk_decoder::end_of_token(unsigned char c, state on_ows) {
+    if (c == ';') {
+        state_ = state::ext_pre_name;
+    } else if (c == '\r') {
+        state_ = state::size_lf;
+    } else if (is_ows(c)) {
+        state_ = on_ows;
+    } else {
+        return false;
+    }
+    return true;
+}
+
 std::size_t chunk_decoder::feed(std::string_view in, std::string& body, std::uint64_t max_body) {
     std::size_t i = 0;
     const std::size_t n = in.size();
@@ -426,15 +442,7 @@ std::size_t chunk_decoder::feed(std::string_view in, std::string& body, std::uin
                 ++line_bytes_;
                 continue;
             }
-            if (digits_ == 0) return fail(400, "bad chunk size", i);
-            if (c == '\r')
-                state_ = state::size_lf;
-            else if (c == ';')
-                state_ = state::ext_pre_name;
-            else if (is_ows(c))
-                state_ = state::size_ows;
-            else
-                return fail(400, "bad chunk size", i);
+            if (digits_ == 0 || !end_of_token(c, state::size_ows)) return fail(400, "bad chunk size", i);
             break;
         }
         case state::size_ows:  // BWS that must lead to ";"
@@ -452,13 +460,7 @@ std::size_t chunk_decoder::feed(std::string_view in, std::string& body, std::uin
         case state::ext_name:
             if (c == '=')
                 state_ = state::ext_pre_value;
-            else if (c == ';')
-                state_ = state::ext_pre_name;
-            else if (c == '\r')
-                state_ = state::size_lf;
-            else if (is_ows(c))
-                state_ = state::ext_post_name;
-            else if (!tchar[c])
+            else if (!end_of_token(c, state::ext_post_name) && !tchar[c])
                 return fail(400, "bad chunk extension", i);
             break;
         case state::ext_post_name:
@@ -478,14 +480,7 @@ std::size_t chunk_decoder::feed(std::string_view in, std::string& body, std::uin
                 return fail(400, "bad chunk extension", i);
             break;
         case state::ext_value:
-            if (c == ';')
-                state_ = state::ext_pre_name;
-            else if (c == '\r')
-                state_ = state::size_lf;
-            else if (is_ows(c))
-                state_ = state::size_ows;
-            else if (!tchar[c])
-                return fail(400, "bad chunk extension", i);
+            if (!end_of_token(c, state::size_ows) && !tchar[c]) return fail(400, "bad chunk extension", i);
             break;
         case state::ext_quoted:
             if (c == '"')
@@ -500,14 +495,7 @@ std::size_t chunk_decoder::feed(std::string_view in, std::string& body, std::uin
             state_ = state::ext_quoted;
             break;
         case state::ext_after_quoted:
-            if (c == ';')
-                state_ = state::ext_pre_name;
-            else if (c == '\r')
-                state_ = state::size_lf;
-            else if (is_ows(c))
-                state_ = state::size_ows;
-            else
-                return fail(400, "bad chunk extension", i);
+            if (!end_of_token(c, state::size_ows)) return fail(400, "bad chunk extension", i);
             break;
         case state::size_lf:
             if (c != '\n') return fail(400, "chunk size line not ended by CRLF", i);

@@ -80,6 +80,7 @@ private:
         trailer_start, trailer_name, trailer_value, trailer_lf, last_lf, done, failed
     };
     std::size_t fail(int status, std::string_view reason, std::size_t consumed);
+    bool end_of_token(unsigned char c, state on_ows);
 
     state state_ = state::size;
     std::uint64_t chunk_left_ = 0;

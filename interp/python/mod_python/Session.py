@@ -73,6 +73,11 @@ def _check_sid(sid):
 from mod_python._session_locks import LOCK_SLOTS, _LockTable, _locks  # noqa: E402,F401
 
 
+def _option(opts, new, old, default=None):
+    """An option under its mod_python 3.3 name, else under its older name, else `default`."""
+    return opts[new] if new in opts else opts.get(old, default)
+
+
 def _session_dir(opts, *names):
     for name in names:
         if name in opts:
@@ -90,9 +95,7 @@ def lock_directory(req):
 
 
 def _cookie_name(opts):
-    if "mod_python.session.cookie_name" in opts:
-        return opts.get("mod_python.session.cookie_name", COOKIE_NAME)
-    return opts.get("session_cookie_name", COOKIE_NAME)  # before 3.3
+    return _option(opts, "mod_python.session.cookie_name", "session_cookie_name", COOKIE_NAME)
 
 
 def _log_exception(req, what):
@@ -305,13 +308,9 @@ class DbmSession(BaseSession):
     def __init__(self, req, dbm=None, sid=0, secret=None, dbmtype=None, timeout=0, lock=1):
         if not dbm:
             opts = req.get_options()
-            if "mod_python.dbm_session.database_filename" in opts:
-                dbm = opts["mod_python.dbm_session.database_filename"]
-            elif "session_dbm" in opts:
-                dbm = opts["session_dbm"]
-            else:
-                dbm = os.path.join(_session_dir(opts, "mod_python.dbm_session.database_directory",
+            default = os.path.join(_session_dir(opts, "mod_python.dbm_session.database_directory",
                                                 "mod_python.session.database_directory"), "mp_sess.dbm")
+            dbm = _option(opts, "mod_python.dbm_session.database_filename", "session_dbm", default)
         if dbmtype is None:
             import dbm as dbmtype
         self._dbmfile = dbm
@@ -371,20 +370,16 @@ class FileSession(BaseSession):
 
     def __init__(self, req, sid=0, secret=None, timeout=0, lock=1, fast_cleanup=-1, verify_cleanup=-1):
         opts = req.get_options()
-
-        def opt(new, old, default):
-            return opts[new] if new in opts else opts.get(old, default)
-
-        self._fast_cleanup = (true_or_false(opt("mod_python.file_session.enable_fast_cleanup",
-                                                "session_fast_cleanup", DFT_FAST_CLEANUP))
+        self._fast_cleanup = (true_or_false(_option(opts, "mod_python.file_session.enable_fast_cleanup",
+                                                    "session_fast_cleanup", DFT_FAST_CLEANUP))
                               if fast_cleanup == -1 else fast_cleanup)
-        self._verify_cleanup = (true_or_false(opt("mod_python.file_session.verify_session_timeout",
-                                                  "session_verify_cleanup", DFT_VERIFY_CLEANUP))
+        self._verify_cleanup = (true_or_false(_option(opts, "mod_python.file_session.verify_session_timeout",
+                                                      "session_verify_cleanup", DFT_VERIFY_CLEANUP))
                                 if verify_cleanup == -1 else verify_cleanup)
-        self._grace_period = int(opt("mod_python.file_session.cleanup_grace_period",
-                                     "session_grace_period", DFT_GRACE_PERIOD))
-        self._cleanup_time_limit = int(opt("mod_python.file_session.cleanup_time_limit",
-                                           "session_cleanup_time_limit", DFT_CLEANUP_TIME_LIMIT))
+        self._grace_period = int(_option(opts, "mod_python.file_session.cleanup_grace_period",
+                                         "session_grace_period", DFT_GRACE_PERIOD))
+        self._cleanup_time_limit = int(_option(opts, "mod_python.file_session.cleanup_time_limit",
+                                               "session_cleanup_time_limit", DFT_CLEANUP_TIME_LIMIT))
         self._sessdir = os.path.join(_session_dir(opts, "mod_python.file_session.database_directory",
                                                   "mod_python.session.database_directory"), "mp_sess")
         self._cleanup_timeout = timeout or DFT_TIMEOUT
@@ -597,12 +592,7 @@ DEFAULT_SESSION_TYPE = "FileSession"
 def Session(req, sid=0, secret=None, timeout=0, lock=1):
     """A session of the kind the options name (FileSession by default)."""
     opts = req.get_options()
-    if "mod_python.session.session_type" in opts:
-        kind = opts["mod_python.session.session_type"]
-    elif "session" in opts:
-        kind = opts["session"]
-    else:
-        kind = DEFAULT_SESSION_TYPE
+    kind = _option(opts, "mod_python.session.session_type", "session", DEFAULT_SESSION_TYPE)
     cls = {"FileSession": FileSession, "DbmSession": DbmSession, "MemorySession": MemorySession}.get(kind)
     if cls is None:
         raise Exception("Unknown session type %s" % kind)

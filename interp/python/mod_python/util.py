@@ -387,7 +387,7 @@ class FieldList(list):
     """FieldStorage.list: every field in arrival order."""
 
 
-class FieldStorage(object):
+class FieldStorage(apache._multi_map):  # [] / get / getfirst over _values
     """All form data of a request: query string arguments, then the POST body.
 
     Acts like a dict of name -> StringField (plain values), Field (uploads) or a
@@ -495,12 +495,6 @@ class FieldStorage(object):
     def clear(self):
         self.list = FieldList()
 
-    def __getitem__(self, key):
-        found = self._values(key)
-        if not found:
-            raise KeyError(key)
-        return found[0] if len(found) == 1 else found
-
     def __setitem__(self, key, value):
         self.list = FieldList(f for f in self.list if f.name != key)
         self.add_field(key, value)
@@ -510,18 +504,6 @@ class FieldStorage(object):
         if len(kept) == len(self.list):
             raise KeyError(key)
         self.list = kept
-
-    def get(self, key, default=None):
-        try:
-            return self[key]
-        except KeyError:
-            return default
-
-    def getfirst(self, key, default=None):
-        for f in self.list:
-            if f.name == key:
-                return f
-        return default
 
     def getlist(self, key):
         return self._values(key)

@@ -116,7 +116,31 @@ class HandlerTimeout(BaseException):
     A BaseException, so that `except Exception:` in the handler does not swallow it."""
 
 
-class table(object):
+class _multi_map(object):
+    """Lookups of a multi-valued mapping, shared by ``table`` and
+    mod_python.util.FieldStorage: a subclass gives ``_values(key)``, the
+    values of `key` in order (an empty list when there are none)."""
+
+    __slots__ = ()
+
+    def __getitem__(self, key):
+        found = self._values(key)
+        if not found:
+            raise KeyError(key)
+        return found[0] if len(found) == 1 else found
+
+    def get(self, key, default=None):
+        try:
+            return self[key]
+        except KeyError:
+            return default
+
+    def getfirst(self, key, default=None):
+        found = self._values(key)
+        return found[0] if found else default
+
+
+class table(_multi_map):
     """mod_python's table: a case-insensitive multi-map of str to str.
 
     ``t[k]`` gives the value, or a list of values when the key is repeated;
@@ -153,12 +177,9 @@ class table(object):
             raise ValueError("table values may not contain CR or LF")
         return v
 
-    def __getitem__(self, key):
+    def _values(self, key):
         lk = self._key(key).lower()
-        found = [v for k, v in self._items if k.lower() == lk]
-        if not found:
-            raise KeyError(key)
-        return found[0] if len(found) == 1 else found
+        return [v for k, v in self._items if k.lower() == lk]
 
     def __setitem__(self, key, value):
         key = self._key(key)
@@ -209,22 +230,8 @@ class table(object):
     def add(self, key, value):
         self._items.append((self._key(key), self._val(value)))
 
-    def get(self, key, default=None):
-        try:
-            return self[key]
-        except KeyError:
-            return default
-
-    def getfirst(self, key, default=None):
-        lk = self._key(key).lower()
-        for k, v in self._items:
-            if k.lower() == lk:
-                return v
-        return default
-
     def getall(self, key):
-        lk = self._key(key).lower()
-        return [v for k, v in self._items if k.lower() == lk]
+        return self._values(key)
 
     def setdefault(self, key, default=""):
         if key in self:
@@ -462,9 +469,9 @@ def _prepare_site(paths, env):
 # mod_python.apache reach it through these names.
 
 from subhttpd_runtime.importer import (  # noqa: E402,F401
-    _Entry, _add_handler_dir, _current_dirs, _files_of, _find_file, _handler_dirs, _import_path, _importing,
-    _load_file, _loaded_modules, _mtime, _modules, _python_import, _resolve, _resolve_in, _resolve_with_files,
-    _stale, import_module)
+    _Entry, _add_handler_dir, _current_dirs, _dotted_attr, _files_of, _find_file, _handler_dirs, _import_path,
+    _importing, _load_file, _loaded_modules, _mtime, _modules, _python_import, _resolve, _resolve_in,
+    _resolve_with_files, _stale, import_module)
 
 globals().pop("importer", None)  # the submodule's name: not for `from subhttpd_runtime import *`
 

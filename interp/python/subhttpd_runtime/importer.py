@@ -171,14 +171,20 @@ def _resolve_in(module_name, module_dir, callable_name, autoreload):
         module = import_module(module_name, autoreload=autoreload)
     finally:
         _current_dirs.pop()
-    obj = module
-    for part in callable_name.split("."):
-        try:
-            obj = getattr(obj, part)
-        except AttributeError:
-            raise AttributeError("module '%s' (%s) has no attribute '%s'"
-                                 % (module_name, getattr(module, "__file__", "?"), callable_name))
+    try:
+        obj = _dotted_attr(module, callable_name)
+    except AttributeError:
+        raise AttributeError("module '%s' (%s) has no attribute '%s'"
+                             % (module_name, getattr(module, "__file__", "?"), callable_name))
     return obj, module
+
+
+def _dotted_attr(obj, dotted):
+    """obj.a.b for "a.b" (a handler's callable, a WSGI app); AttributeError at
+    the first part that is missing."""
+    for part in dotted.split("."):
+        obj = getattr(obj, part)
+    return obj
 
 
 def _files_of(entry, out, seen):

@@ -7,7 +7,7 @@ import os as _os
 import sys as _sys
 
 import subhttpd_runtime as _subhttpd
-from subhttpd_runtime import _LogStream, _find_file, _import_path, _mtime, import_module  # noqa: F401
+from subhttpd_runtime import _LogStream, _dotted_attr, _find_file, _import_path, _mtime, import_module  # noqa: F401
 # ---------------------------------------------------------------------------
 # WSGI (PEP 3333): the app loader and the plain-Python parts of the adapter.
 # The environ, wsgi.input and start_response are native (interp/wsgi_*.cpp).
@@ -159,13 +159,11 @@ def _resolve_wsgi(spec, module_dir, autoreload, dev=False, debugger=""):
         if hit is not None and hit[0] is module:
             app = _dev_app(hit[1], debugger) if dev else hit[1]
             return (app, getattr(module, "__file__", None) or "")
-    obj = module
-    for part in attr.split("."):
-        try:
-            obj = getattr(obj, part)
-        except AttributeError:
-            raise AttributeError("WSGI app %r: module %s (%s) has no attribute %r"
-                                 % (spec, target, getattr(module, "__file__", "?"), attr)) from None
+    try:
+        obj = _dotted_attr(module, attr)
+    except AttributeError:
+        raise AttributeError("WSGI app %r: module %s (%s) has no attribute %r"
+                             % (spec, target, getattr(module, "__file__", "?"), attr)) from None
     if args is not None:
         if not callable(obj):
             raise TypeError("WSGI app %r: factory %r is not callable" % (spec, obj))
