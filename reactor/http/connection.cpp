@@ -130,36 +130,26 @@ void connection::set_deadline(double when) {
     timer_at_ = when;
 }
 
-void connection::on_read(evutil_socket_t, short, void* arg) noexcept {
+// The three events run one step each under a busy_guard; a step that throws
+// closes the connection (and is logged), never the loop.
+void connection::guarded(void* arg, void (connection::*step)()) noexcept {
     auto* c = static_cast<connection*>(arg);
     busy_guard g(c);
     try {
-        c->read_ready();
+        (c->*step)();
     } catch (const std::exception& e) {
         log::write(log::level::error, "http", "", std::string("connection failed: ") + e.what());
         c->close();
-    }
-}
-
-void connection::on_write(evutil_socket_t, short, void* arg) noexcept {
-    auto* c = static_cast<connection*>(arg);
-    busy_guard g(c);
-    try {
-        c->write_ready();
     } catch (...) {
         c->close();
     }
 }
 
-void connection::on_timer(evutil_socket_t, short, void* arg) noexcept {
-    auto* c = static_cast<connection*>(arg);
-    busy_guard g(c);
-    try {
-        c->timer_fired();
-    } catch (...) {
-        c->close();
-    }
-}
+void connection::on_read(evutil_socket_t, short, void* arg) noexcept { guarded(arg, &connection::read_ready); }
+
+void connection::on_write(evutil_socket_t, short, void* arg) noexcept { guarded(arg, &connection::write_ready); }
+
+void connection::on_timer(evutil_socket_t, short, void* arg) noexcept { guarded(arg, &connection::timer_fired); }
 
 bool connection::grow(std::size_t want) {
     if (cap_ - len_ >= want) {

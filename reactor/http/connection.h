@@ -81,6 +81,7 @@ public:
     static void on_read(evutil_socket_t fd, short what, void* arg) noexcept;
     static void on_write(evutil_socket_t fd, short what, void* arg) noexcept;
     static void on_timer(evutil_socket_t fd, short what, void* arg) noexcept;
+    static void guarded(void* arg, void (connection::*step)()) noexcept;
 
     struct busy_guard;
 
