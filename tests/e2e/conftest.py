@@ -1,6 +1,7 @@
 """End-to-end harness: starts the real subhttpd binary on a free loopback port
 with a temporary config tree, talks HTTP to it, and stops it by PID."""
 
+import base64
 import http.client
 import json
 import os
@@ -210,8 +211,24 @@ autoreload = true
 """
 
 
+
+
+def server_toml(debug=False, reload="off", server_extra="", python_extra="", access_log="-", limits=""):
+    """The main config every test server starts from (its sites in sites.d/)."""
+    return SERVER_TOML.format(reload=reload, debug="true" if debug else "false", server_extra=server_extra,
+                              python_extra=python_extra, access_log=access_log) + ("\n" + limits if limits else "")
+
+
 # What ASan, LSan and UBSan print; an instrumented server may report at any time.
 SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
+
+
+def check_sanitizer(srv):
+    """Fails the test when an instrumented server reported (scripts/sanitize.sh)."""
+    if os.environ.get("SUBHTTPD_SANITIZE_CHECK") == "1":
+        found = [m for m in SANITIZER_MARKS if m in srv.log()]
+        if found:
+            pytest.fail("sanitizer report (%s) in the server log:\n%s" % (", ".join(found), srv.log()))
 
 
 @pytest.fixture
@@ -222,9 +239,7 @@ def make_server(tmp_path):
     def factory(files, debug=False, reload="off", server_extra="", python_extra="",
                 access_log="-", extra_args=(), env=None, start=True, limits=""):
         root = str(tmp_path)
-        tree = {"server.toml": SERVER_TOML.format(
-            reload=reload, debug="true" if debug else "false", server_extra=server_extra,
-            python_extra=python_extra, access_log=access_log) + ("\n" + limits if limits else "")}
+        tree = {"server.toml": server_toml(debug, reload, server_extra, python_extra, access_log, limits)}
         tree.update(files)
         write_tree(root, tree)
         os.makedirs(os.path.join(root, "sites.d"), exist_ok=True)
@@ -237,11 +252,185 @@ def make_server(tmp_path):
     yield factory
     for srv in started:
         srv.stop()
-    if os.environ.get("SUBHTTPD_SANITIZE_CHECK") == "1":  # scripts/sanitize.sh
-        for srv in started:
-            found = [m for m in SANITIZER_MARKS if m in srv.log()]
-            if found:
-                pytest.fail("sanitizer report (%s) in the server log:\n%s" % (", ".join(found), srv.log()))
+    for srv in started:
+        check_sanitizer(srv)
+
+
+def serve_tree(tmp_path_factory, name, files, **config):
+    """One server for a whole test module, on a tree like make_server's: use as
+    `yield from serve_tree(...)` in a module-scoped fixture. `config`: the
+    keyword arguments of server_toml()."""
+    root = str(tmp_path_factory.mktemp(name))
+    tree = {"server.toml": server_toml(**config)}
+    tree.update(files)
+    write_tree(root, tree)
+    os.makedirs(os.path.join(root, "sites.d"), exist_ok=True)
+    yield from serve_config(root, os.path.join(root, "server.toml"))
+
+
+def serve_config(root, config, env=None):
+    """A server on an existing config file (e.g. one of samples/): yields it
+    started, then stops it."""
+    srv = Server(root, config, free_port(), env=env)
+    srv.start()
+    try:
+        yield srv
+    finally:
+        srv.stop()
+    check_sanitizer(srv)
+
+
+SAMPLES = os.path.join(SOURCE_DIR, "samples")
+
+
+@pytest.fixture(scope="module")
+def sample_srv(tmp_path_factory):
+    """samples/server.toml as shipped (the mod_python sample sites)."""
+    if not os.path.isfile(os.path.join(SAMPLES, "sites.d", "modpython.toml")):
+        pytest.fail("samples/sites.d/modpython.toml is missing")
+    yield from serve_config(str(tmp_path_factory.mktemp("samples")), os.path.join(SAMPLES, "server.toml"))
+
+
+# ---------------------------------------------------------------- handler files
+
+APPS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "apps")
+
+
+def app_source(rel):
+    """The text of one handler file under tests/e2e/apps/."""
+    with open(os.path.join(APPS, rel), encoding="utf-8") as f:
+        return f.read()
+
+
+def app_tree(topic, dest):
+    """Every file under tests/e2e/apps/<topic>/, as make_server files placed
+    under `dest` (the same relative paths)."""
+    base = os.path.join(APPS, topic)
+    files = {}
+    for folder, _, names in os.walk(base):
+        for name in names:
+            if name.endswith((".pyc", ".pyo")):
+                continue
+            rel = os.path.relpath(os.path.join(folder, name), base)
+            files[os.path.join(dest, rel)] = app_source(os.path.join(topic, rel))
+    return files
+
+
+# ---------------------------------------------------------------- waiting and processes
+
+def wait_file(srv, path, needle, timeout=10.0):
+    """The text of `path` once it holds `needle` (bounded wait), else None."""
+    def check():
+        try:
+            with open(path) as f:
+                text = f.read()
+        except OSError:
+            return None
+        return text if needle in text else None
+    return srv.wait_for(check, timeout=timeout)
+
+
+def retry_get(srv, path, timeout=30.0, **kw):
+    """GET until it answers (the server may be between workers); bounded."""
+    deadline = time.time() + timeout
+    last = None
+    while time.time() < deadline:
+        try:
+            return srv.get(path, timeout=10, **kw)
+        except (OSError, http.client.HTTPException) as e:
+            last = e
+            time.sleep(0.1)
+    raise AssertionError("no answer within %s s: %r" % (timeout, last))
+
+
+def gone(pid):
+    """True once `pid` has exited (a zombie nobody reaps counts as gone)."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
+
+
+def kill_pid(pid):
+    """SIGTERM, a bounded wait, then SIGKILL: for processes a test did not start
+    itself (a supervisor started by a binary upgrade)."""
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    for _ in range(150):
+        if gone(pid):
+            return
+        time.sleep(0.1)
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def upgraded_supervisor(srv):
+    """The PID of the supervisor a SIGUSR2 upgrade started (from the log), or None."""
+    pid = None
+    for line in srv.log().splitlines():
+        if "upgrading: started" in line:
+            pid = int(line.split("as supervisor ")[1].split()[0])
+    return pid
+
+
+# ---------------------------------------------------------------- request helpers
+
+def basic_auth(user, pw, encoding="utf-8"):
+    """An Authorization header value for HTTP Basic."""
+    return "Basic " + base64.b64encode(("%s:%s" % (user, pw)).encode(encoding)).decode("latin-1")
+
+
+def send_raw(srv, chunks, delay=0.0, timeout=15.0):
+    """Sends `chunks` (bytes) on one connection, sleeping `delay` between them
+    (to cut a request across TCP writes); returns the parsed Response."""
+    s = socket.create_connection(("127.0.0.1", srv.port), timeout=timeout)
+    try:
+        for i, c in enumerate(chunks):
+            s.sendall(c)
+            if delay and i + 1 < len(chunks):
+                time.sleep(delay)
+        r = http.client.HTTPResponse(s, method="GET")
+        r.begin()
+        body = r.read()
+        return Response(r.status, r.reason, r.headers, body)
+    finally:
+        s.close()
+
+
+def post_raw(srv, path, body, ctype, host, pieces=None, delay=0.0):
+    """POSTs `body` as `ctype` on a raw connection; `pieces`: offsets where the
+    body is cut into separate TCP writes, `delay` apart."""
+    head = (b"POST %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\nContent-Type: %s\r\n"
+            b"Content-Length: %d\r\n\r\n" % (path.encode(), host.encode(), ctype.encode(), len(body)))
+    if pieces is None:
+        return send_raw(srv, [head + body])
+    chunks, last = [head], 0
+    for cut in pieces:
+        chunks.append(body[last:cut])
+        last = cut
+    chunks.append(body[last:])
+    return send_raw(srv, [c for c in chunks if c], delay=delay)
+
+
+def multipart(parts, boundary):
+    """A multipart/form-data body. parts: (name, value bytes, filename or None,
+    content type or None)."""
+    out = b""
+    for name, value, filename, ctype in parts:
+        out += b"--" + boundary + b"\r\n"
+        disp = 'Content-Disposition: form-data; name="%s"' % name
+        if filename is not None:
+            disp += '; filename="%s"' % filename
+        out += disp.encode() + b"\r\n"
+        if ctype:
+            out += b"Content-Type: " + ctype.encode() + b"\r\n"
+        out += b"\r\n" + value + b"\r\n"
+    return out + b"--" + boundary + b"--\r\n"
 
 
 def run_cli(*args, timeout=30):

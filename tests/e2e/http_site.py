@@ -6,7 +6,7 @@ vhost, an async streaming handler, and an inline WSGI app with generators."""
 import json
 import os
 
-from conftest import SANITIZER_MARKS, SERVER_TOML, Server, free_port, write_tree
+from conftest import serve_tree
 from http_wire import Client, get
 
 ECHO = """
@@ -180,18 +180,7 @@ FOLLOW = get("/?after-the-error")
 
 def module_server(tmp_path_factory, limits=LIMITS):
     """Starts one server for a whole test module; yields it, then stops it."""
-    root = str(tmp_path_factory.mktemp("http"))
-    tree = {"server.toml": SERVER_TOML.format(reload="off", debug="false", server_extra=STATUS,
-                                              python_extra="", access_log="-") + limits}
-    tree.update(TREE)
-    write_tree(root, tree)
-    s = Server(root, os.path.join(root, "server.toml"), free_port())
-    s.start()
-    yield s
-    s.stop()
-    if os.environ.get("SUBHTTPD_SANITIZE_CHECK") == "1":
-        found = [m for m in SANITIZER_MARKS if m in s.log()]
-        assert not found, s.log()
+    yield from serve_tree(tmp_path_factory, "http", TREE, server_extra=STATUS, limits=limits)
 
 
 def called(srv):

@@ -6,6 +6,8 @@ test_accesshandler_add_handler_to_empty_hl."""
 
 import pytest
 
+from conftest import serve_tree
+
 SITES = """
 [[site]]
 server_name = "test_req_add_bad_handler"
@@ -96,19 +98,7 @@ def secret(req):
 
 @pytest.fixture(scope="module")
 def srv(tmp_path_factory):
-    from conftest import SERVER_TOML, Server, free_port, write_tree
-    import os
-    root = str(tmp_path_factory.mktemp("addh"))
-    write_tree(root, {
-        "server.toml": SERVER_TOML.format(reload="off", debug="false", server_extra="", python_extra="",
-                                          access_log="-"),
-        "sites.d/up.toml": SITES,
-        "htdocs/uptests.py": UPTESTS,
-    })
-    s = Server(root, os.path.join(root, "server.toml"), free_port())
-    s.start()
-    yield s
-    s.stop()
+    yield from serve_tree(tmp_path_factory, "addh", {"sites.d/up.toml": SITES, "htdocs/uptests.py": UPTESTS})
 
 
 def vhost_get(srv, vhost):

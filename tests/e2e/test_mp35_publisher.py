@@ -4,10 +4,11 @@ code is ours): test_publisher_hierarchy, test_publisher_old_style_instance,
 test_publisher_cache, test_publisher_auth_method_nested and
 test_publisher_auth_digest."""
 
-import base64
 import os
 
 import pytest
+
+from conftest import basic_auth, serve_tree
 
 SITES = """
 [[site]]
@@ -94,19 +95,8 @@ def index(req):
 
 @pytest.fixture(scope="module")
 def srv(tmp_path_factory):
-    from conftest import SERVER_TOML, Server, free_port, write_tree
-    root = str(tmp_path_factory.mktemp("pub"))
-    write_tree(root, {
-        "server.toml": SERVER_TOML.format(reload="off", debug="false", server_extra="", python_extra="",
-                                          access_log="-"),
-        "sites.d/up.toml": SITES,
-        "htdocs/tests.py": PAGES,
-        "htdocs/temp.py": STAMPED,
-    })
-    s = Server(root, os.path.join(root, "server.toml"), free_port())
-    s.start()
-    yield s
-    s.stop()
+    yield from serve_tree(tmp_path_factory, "pub", {"sites.d/up.toml": SITES, "htdocs/tests.py": PAGES,
+                                                    "htdocs/temp.py": STAMPED})
 
 
 def vhost_get(srv, vhost, path, headers=None):
@@ -147,12 +137,10 @@ def test_publisher_cache(srv):
 
 
 def test_publisher_auth_method_nested(srv):
-    auth = base64.b64encode(b"spam:eggs").decode("latin-1")
     v = "test_publisher_auth_method_nested"
-    assert vhost_get(srv, v, "/tests.py/guarded/method", {"Authorization": "Basic " + auth}) == \
+    assert vhost_get(srv, v, "/tests.py/guarded/method", {"Authorization": basic_auth("spam", "eggs")}) == \
         "test ok, interpreter=" + v
-    bad = base64.b64encode(b"spam:ham").decode("latin-1")
-    r = srv.request("GET", "/tests.py/guarded/method", host=v, headers={"Authorization": "Basic " + bad})
+    r = srv.request("GET", "/tests.py/guarded/method", host=v, headers={"Authorization": basic_auth("spam", "ham")})
     assert r.status == 401
 
 

@@ -1,0 +1,2 @@
+def page(req):
+    return "open page"
