@@ -12,7 +12,7 @@ import subprocess
 import threading
 import time
 
-from conftest import BINARY, Server, free_port, write_tree
+from conftest import BINARY, gone, kill_pid, retry_get, upgraded_supervisor
 
 APP = """
 import ctypes, os, time
@@ -56,43 +56,6 @@ def tree():
 
 def status(srv):
     return srv.get("/server-status?json").json()
-
-
-def retry_get(srv, path, timeout=30.0):
-    """GET until it answers (the server may be between workers); bounded."""
-    deadline = time.time() + timeout
-    last = None
-    while time.time() < deadline:
-        try:
-            return srv.get(path, timeout=10)
-        except OSError as e:
-            last = e
-            time.sleep(0.1)
-    raise AssertionError("no answer within %s s: %r" % (timeout, last))
-
-
-def gone(pid):
-    """True once `pid` has exited (a zombie nobody reaps counts as gone)."""
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
-    except OSError:
-        return True
-
-
-def kill_pid(pid):
-    try:
-        os.kill(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return
-    for _ in range(150):
-        if gone(pid):
-            return
-        time.sleep(0.1)
-    try:
-        os.kill(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
 
 
 # 1. descriptors ---------------------------------------------------------------
@@ -225,12 +188,7 @@ def test_supervisor_always_runs_and_its_worker_follows_it(make_server):
     assert worker != srv.proc.pid
     srv.proc.kill()
     srv.proc.wait(10)
-    ended = False
-    for _ in range(100):
-        if gone(worker):
-            ended = True
-            break
-        time.sleep(0.1)
+    ended = srv.wait_for(lambda: gone(worker), timeout=10)
     if not ended:
         kill_pid(worker)
     assert ended
@@ -273,9 +231,9 @@ def test_sigusr2_upgrade_drops_nothing(make_server):
 
     t = threading.Thread(target=load)
     t.start()
-    new_sup = None
     try:
-        time.sleep(0.3)
+        # the old worker has answered some of the load before the upgrade starts
+        assert srv.wait_for(lambda: len(results) > 20, timeout=10)
         srv.signal(signal.SIGUSR2)
         assert srv.wait_for(lambda: "serves now" in srv.log(), timeout=30), srv.log()[-3000:]
         srv.proc.wait(30)  # the old supervisor finishes and exits
@@ -284,9 +242,7 @@ def test_sigusr2_upgrade_drops_nothing(make_server):
     finally:
         stop.set()
         t.join(60)
-        for line in srv.log().splitlines():
-            if "upgrading: started" in line:
-                new_sup = int(line.split("as supervisor ")[1].split()[0])
+        new_sup = upgraded_supervisor(srv)
         if new_sup:
             kill_pid(new_sup)
     assert srv.proc.returncode == 0

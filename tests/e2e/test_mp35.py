@@ -13,8 +13,6 @@ import urllib.parse
 
 import pytest
 
-from conftest import SOURCE_DIR, Server, free_port
-
 HOST = "mp35.test"
 
 SITE = """
@@ -145,6 +143,9 @@ def hold(req):
 
 
 def peek(req):
+    """Says it has started (before it asks for the session), then reads it."""
+    import os
+    open(os.path.join(req.headers_in["X-Dir"], "peeking"), "w").close()
     req.write(str(req.get_session().get("by")))
     return apache.OK
 
@@ -356,8 +357,9 @@ def test_a_session_is_locked_while_a_request_holds_it(srv, tmp_path):
     assert srv.wait_for(lambda: os.path.exists(os.path.join(folder, "holding")), timeout=20)
     second = threading.Thread(target=fetch, args=("peek", "/peek/x"))
     second.start()
-    second.join(0.5)
-    assert second.is_alive()  # waiting for the session's lock
+    assert srv.wait_for(lambda: os.path.exists(os.path.join(folder, "peeking")), timeout=20)
+    # the holder still waits for its gate: the second request cannot have its answer
+    assert "peek" not in results  # waiting for the session's lock
     open(os.path.join(folder, "gate"), "w").close()
     first.join(30)
     second.join(30)
@@ -477,18 +479,6 @@ def test_hlist_in_a_location(srv):
 
 
 # ---------------------------------------------------------------- the login sample
-
-SAMPLES = os.path.join(SOURCE_DIR, "samples")
-
-
-@pytest.fixture(scope="module")
-def sample_srv(tmp_path_factory):
-    root = str(tmp_path_factory.mktemp("samples"))
-    s = Server(root, os.path.join(SAMPLES, "server.toml"), free_port())
-    s.start()
-    yield s
-    s.stop()
-
 
 def sample(srv, method, path, body=None, headers=None):
     hdrs = dict(headers or {})

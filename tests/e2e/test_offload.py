@@ -4,7 +4,6 @@ main_interpreter."""
 
 import os
 import threading
-import time
 
 SLOW_AND_FAST = {
     "sites.d/s.toml": """
@@ -37,8 +36,8 @@ SLOW_AND_FAST = {
         handler_timeout = 1
 
         [[site]]
-        server_name = "slowtimeout.test"
-        document_root = "../slow"
+        server_name = "gatetimeout.test"
+        document_root = "../gate"
         handler = "h"
         offload = true
         handler_timeout = "300ms"
@@ -98,12 +97,17 @@ SLOW_AND_FAST = {
         active = 0
         most = 0
 
-        def work(seconds):
+        # With wait_for_company, stays on its pool thread until some other call
+        # has run beside it (bounded): several suspended handlers' calls run at
+        # once, shown without timing.
+        def work(wait_for_company):
             global active, most
             with lock:
                 active += 1
                 most = max(most, active)
-            time.sleep(seconds)
+            deadline = time.monotonic() + 30
+            while wait_for_company and most < 2 and time.monotonic() < deadline:
+                time.sleep(0.01)
             with lock:
                 active -= 1
             return threading.get_ident()
@@ -136,8 +140,8 @@ SLOW_AND_FAST = {
                 except KeyError as e:
                     req.write("caught %s" % e)
                     return apache.OK
-            pool_thread = await subhttpd.offload(work, 0.5)
-            again = await subhttpd.offload(work, seconds=0.01)
+            pool_thread = await subhttpd.offload(work, True)
+            again = await subhttpd.offload(work, wait_for_company=False)
             req.write("resumed on loop=%s pool=%s" % (threading.get_ident() == loop_thread,
                                                        pool_thread != loop_thread and again != loop_thread))
             return apache.OK
@@ -257,8 +261,10 @@ def test_handler_timeout_interrupts_inline_handler(make_server):
 
 def test_offloaded_handler_timeout_answers_504_and_pool_recovers(make_server):
     srv = make_server(dict(SLOW_AND_FAST), server_extra="pool_threads = 1")
-    r = srv.get("/?1", host="slowtimeout.test")
+    # the handler waits for a gate that stays shut: the timeout always comes first
+    r = srv.get("/?held", host="gatetimeout.test")
     assert r.status == 504
+    open_gate(srv, "gate")
     # the single worker is reused once the call returns
     r = srv.get("/?0.01", host="slow.test")
     assert r.status == 200 and r.text == "slow slow.test"
@@ -269,16 +275,25 @@ def test_full_queue_answers_503(make_server):
     statuses = []
     lock = threading.Lock()
 
-    def call():
-        r = srv.get("/?0.2", host="slow.test")
+    def call(i):
+        r = srv.get("/?%d" % i, host="gate.test")
         with lock:
             statuses.append((r.status, r.headers.get("Retry-After")))
 
-    threads = [threading.Thread(target=call) for _ in range(24)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
+    # The one pool thread is held behind the gate; the queue behind it (16 jobs
+    # a thread) fills up, and what comes after is refused.
+    threads = [threading.Thread(target=call, args=(0,))]
+    threads[0].start()
+    try:
+        assert in_flight(srv, "gate", 1), srv.log()
+        threads += [threading.Thread(target=call, args=(i,)) for i in range(1, 24)]
+        for t in threads[1:]:
+            t.start()
+        assert srv.wait_for(lambda: any(s[0] == 503 for s in statuses), timeout=30), statuses
+    finally:
+        open_gate(srv, "gate")
+        for t in threads:
+            t.join(60)
     assert len(statuses) == 24
     busy = [s for s in statuses if s[0] == 503]
     assert busy and all(s[1] == "1" for s in busy), statuses

@@ -18,7 +18,7 @@ import threading
 import pytest
 
 import conftest
-from conftest import SOURCE_DIR, Server, free_port, run_cli
+from conftest import SOURCE_DIR, Server, free_port, kill_pid, run_cli, upgraded_supervisor
 
 HAVE_NUMPY = subprocess.run(["/usr/bin/python3", "-c", "import numpy"], capture_output=True).returncode == 0
 
@@ -110,6 +110,18 @@ def read_response(sock_file):
     return status, sock_file.read(length)
 
 
+def group_answer(srv, other_than=None):
+    """The group site's 200 answer, from a process other than `other_than`;
+    None while the group is down (for a bounded srv.wait_for)."""
+    try:
+        resp = srv.get("/", host="grp.test", timeout=5)
+    except (http.client.HTTPException, OSError):
+        return None
+    if resp.status != 200 or (other_than is not None and pid_of(resp) == other_than):
+        return None
+    return resp
+
+
 def test_group_site_is_served_by_its_own_process(make_server):
     srv = start(make_server)
     sub = srv.get("/", host="sub.test")
@@ -149,13 +161,7 @@ def test_crash_in_group_touches_only_the_group(make_server):
     r = srv.get("/", host="sub.test")
     assert r.status == 200 and pid_of(r) == worker
     # The group comes back (bounded wait), in a new process.
-    def back():
-        try:
-            resp = srv.get("/", host="grp.test", timeout=5)
-        except (http.client.HTTPException, OSError):
-            return None
-        return resp if resp.status == 200 else None
-    again = srv.wait_for(back, timeout=20)
+    again = srv.wait_for(lambda: group_answer(srv), timeout=20)
     assert again, srv.log()[-3000:]
     assert pid_of(again) != before
     log = srv.log()
@@ -181,14 +187,7 @@ def test_stall_in_group_touches_only_the_group(make_server):
         assert srv.wait_for(lambda: "stalled" in srv.log(), timeout=30), srv.log()[-3000:]
         r = srv.get("/", host="sub.test")
         assert r.status == 200 and pid_of(r) == worker
-
-        def back():
-            try:
-                resp = srv.get("/", host="grp.test", timeout=5)
-            except (http.client.HTTPException, OSError):
-                return None
-            return resp if resp.status == 200 and pid_of(resp) != before else None
-        assert srv.wait_for(back, timeout=30), srv.log()[-3000:]
+        assert srv.wait_for(lambda: group_answer(srv, other_than=before), timeout=30), srv.log()[-3000:]
     finally:
         t.join(40)
     assert done
@@ -224,7 +223,6 @@ def test_sigusr2_upgrade_with_a_group_drops_nothing(make_server):
 
     t = threading.Thread(target=load)
     t.start()
-    new_sup = None
     try:
         srv.wait_for(lambda: len(results) > 20, timeout=10)
         srv.signal(signal.SIGUSR2)
@@ -234,17 +232,9 @@ def test_sigusr2_upgrade_with_a_group_drops_nothing(make_server):
     finally:
         stop.set()
         t.join(60)
-        for line in srv.log().splitlines():
-            if "upgrading: started" in line:
-                new_sup = int(line.split("as supervisor ")[1].split()[0])
+        new_sup = upgraded_supervisor(srv)
         if new_sup:
-            os.kill(new_sup, signal.SIGTERM)
-            for _ in range(300):
-                try:
-                    os.kill(new_sup, 0)
-                except OSError:
-                    break
-                threading.Event().wait(0.05)
+            kill_pid(new_sup)
     bad = [r for r in results if r[0] != 200]
     assert not bad, (bad[:5], srv.log()[-3000:])
 

@@ -161,7 +161,8 @@ def test_new_import_entries_run_once(make_server):
     srv.signal(signal.SIGHUP)
     assert srv.wait_for(lambda: os.path.exists(runs))
     srv.signal(signal.SIGHUP)
-    time.sleep(0.5)
+    # the second reload is done (its imports run before it says so)
+    assert srv.wait_for(lambda: "configuration generation 3 applied" in srv.log()), srv.log()[-2000:]
     assert srv.get("/", host="r.test").status == 200
     with open(runs) as f:
         assert f.read() == "ran\n"

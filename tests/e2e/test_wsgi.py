@@ -5,7 +5,10 @@ files, wsgi.file_wrapper, mod_python.wsgi, and the subinterpreter-refusal hint."
 
 import json
 import os
-import time
+
+import pytest
+
+from conftest import SAMPLES, serve_config
 
 # Every request here must pass wsgiref's validator with no warning: warnings are
 # errors, so any WSGIWarning becomes a 500 and fails the test.
@@ -452,10 +455,10 @@ def test_autoreload_app_module(make_server):
         src = f.read()
     with open(path, "w") as f:
         f.write(src.replace("version 1", "version 2"))
-    future = time.time() + 5
-    os.utime(path, (future, future))
-    time.sleep(1.1)  # the resolved app is re-checked at most once a second
-    assert srv.wait_for(lambda: srv.get("/").body == b"version 2", timeout=5)
+    st = os.stat(path)
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 5 * 10**9))  # a new mtime, whatever the clock
+    # the resolved app is re-checked at most once a second: a bounded poll
+    assert srv.wait_for(lambda: srv.get("/").body == b"version 2", timeout=15)
 
 
 def test_extension_refusing_subinterpreters(make_server):
@@ -524,20 +527,12 @@ def test_mod_python_wsgi_handler(make_server):
 
 # ---- the samples: Flask and two Django projects in one process -----------------
 
-import pytest  # noqa: E402
-
-from conftest import SOURCE_DIR, Server, free_port  # noqa: E402
-
-
 @pytest.fixture
 def samples_server(tmp_path):
     pytest.importorskip("flask")
     pytest.importorskip("django")
-    srv = Server(str(tmp_path), os.path.join(SOURCE_DIR, "samples", "wsgi.toml"), free_port(),
-                 env={"PROJECT1_DB": str(tmp_path / "project1.sqlite3")})
-    srv.start()
-    yield srv
-    srv.stop()
+    yield from serve_config(str(tmp_path), os.path.join(SAMPLES, "wsgi.toml"),
+                            env={"PROJECT1_DB": str(tmp_path / "project1.sqlite3")})
 
 
 def test_flask_sample(samples_server):
