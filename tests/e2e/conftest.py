@@ -5,10 +5,12 @@ import base64
 import http.client
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import textwrap
+import threading
 import time
 
 import pytest
@@ -376,6 +378,57 @@ def upgraded_supervisor(srv):
         if "upgrading: started" in line:
             pid = int(line.split("as supervisor ")[1].split()[0])
     return pid
+
+
+def upgrade_under_load(srv, fetch, before, most=5000):
+    """A binary upgrade (SIGUSR2) while a thread keeps calling `fetch()` ->
+    (status, who answered). Returns every (status, who) seen, once the old
+    supervisor has exited and the last answers come from someone other than
+    `before`; the new supervisor is then stopped by its PID."""
+    results = []
+    stop = threading.Event()
+
+    def load():
+        while not stop.is_set() and len(results) < most:
+            try:
+                results.append(fetch())
+            except Exception as e:  # a dropped connection
+                results.append((0, repr(e)))
+
+    t = threading.Thread(target=load)
+    t.start()
+    try:
+        # the old worker has answered some of the load before the upgrade starts
+        assert srv.wait_for(lambda: len(results) > 20, timeout=10)
+        srv.signal(signal.SIGUSR2)
+        assert srv.wait_for(lambda: "serves now" in srv.log(), timeout=30), srv.log()[-3000:]
+        srv.proc.wait(30)  # the old supervisor finishes and exits
+        assert srv.wait_for(lambda: [p for s, p in results[-5:] if s == 200 and p != before], timeout=20)
+    finally:
+        stop.set()
+        t.join(60)
+        new_sup = upgraded_supervisor(srv)
+        if new_sup:
+            kill_pid(new_sup)
+    return results
+
+
+def chromium():
+    """Debian's chromium, or None (scripts/deps.sh test installs it)."""
+    for name in ("chromium", "chromium-browser"):
+        path = shutil.which(name)
+        if path:
+            return path
+    return None
+
+
+def dump_dom(url, profile):
+    """The DOM headless chromium renders for `url`: (stdout, stderr)."""
+    p = subprocess.run([chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                        "--no-first-run", "--disable-background-networking", "--disable-component-update",
+                        "--disable-sync", "--user-data-dir=%s" % profile, "--dump-dom", url],
+                       capture_output=True, text=True, timeout=90)
+    return p.stdout, p.stderr
 
 
 # ---------------------------------------------------------------- request helpers

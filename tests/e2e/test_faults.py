@@ -6,13 +6,12 @@ process is stopped by its PID."""
 
 import os
 import resource
-import signal
 import socket
 import subprocess
 import threading
 import time
 
-from conftest import BINARY, gone, kill_pid, retry_get, upgraded_supervisor
+from conftest import BINARY, gone, kill_pid, retry_get, upgrade_under_load
 
 APP = """
 import ctypes, os, time
@@ -50,8 +49,20 @@ handler = "app"
 """
 
 
-def tree():
-    return {"sites.d/a.toml": SITE, "app/app.py": APP}
+def tree(access_log=None, error_log=None):
+    """The app's tree; with logs named, a main config that writes them there."""
+    files = {"sites.d/a.toml": SITE, "app/app.py": APP}
+    if access_log:
+        files["server.toml"] = """
+[server]
+listen = ["127.0.0.1:1"]
+sites = ["sites.d/*.toml"]
+reload = "off"
+access_log = "%s"
+error_log = "%s"
+status = "/server-status"
+""" % (access_log, error_log)
+    return files
 
 
 def status(srv):
@@ -218,33 +229,12 @@ def test_max_requests_recycles_without_refusing(make_server):
 def test_sigusr2_upgrade_drops_nothing(make_server):
     srv = make_server(tree())
     before = srv.get("/pid").text
-    results = []
-    stop = threading.Event()
 
-    def load():
-        while not stop.is_set() and len(results) < 5000:
-            try:
-                r = srv.get("/pid", timeout=20)
-                results.append((r.status, r.text))
-            except Exception as e:  # a dropped connection
-                results.append((0, repr(e)))
+    def fetch():
+        r = srv.get("/pid", timeout=20)
+        return r.status, r.text
 
-    t = threading.Thread(target=load)
-    t.start()
-    try:
-        # the old worker has answered some of the load before the upgrade starts
-        assert srv.wait_for(lambda: len(results) > 20, timeout=10)
-        srv.signal(signal.SIGUSR2)
-        assert srv.wait_for(lambda: "serves now" in srv.log(), timeout=30), srv.log()[-3000:]
-        srv.proc.wait(30)  # the old supervisor finishes and exits
-        after = srv.wait_for(lambda: [p for s, p in results[-5:] if s == 200 and p != before], timeout=20)
-        assert after
-    finally:
-        stop.set()
-        t.join(60)
-        new_sup = upgraded_supervisor(srv)
-        if new_sup:
-            kill_pid(new_sup)
+    results = upgrade_under_load(srv, fetch, before)
     assert srv.proc.returncode == 0
     bad = [r for r in results if r[0] != 200]
     assert not bad, bad[:5]
@@ -280,17 +270,7 @@ def test_stalled_loop_is_reported_killed_and_replaced(make_server):
 # 6. logs that fail ------------------------------------------------------------
 
 def test_full_log_disk_is_counted_and_never_stops_serving(make_server):
-    files = tree()
-    files["server.toml"] = """
-[server]
-listen = ["127.0.0.1:1"]
-sites = ["sites.d/*.toml"]
-reload = "off"
-access_log = "/dev/full"
-error_log = "/dev/full"
-status = "/server-status"
-"""
-    srv = make_server(files)
+    srv = make_server(tree(access_log="/dev/full", error_log="/dev/full"))
     for _ in range(20):
         assert srv.get("/pid").status == 200
     st = status(srv)
@@ -338,17 +318,7 @@ def test_full_log_disk_then_space_returns(make_server, tmp_path):
         pytest.skip("cannot mount a tmpfs here")
     srv = None
     try:
-        files = tree()
-        files["server.toml"] = """
-[server]
-listen = ["127.0.0.1:1"]
-sites = ["sites.d/*.toml"]
-reload = "off"
-access_log = "logs/access.log"
-error_log = "logs/error.log"
-status = "/server-status"
-"""
-        srv = make_server(files)
+        srv = make_server(tree(access_log="logs/access.log", error_log="logs/error.log"))
         assert srv.get("/pid").status == 200
         filler = os.path.join(logs, "filler")
         fd = os.open(filler, os.O_WRONLY | os.O_CREAT)

@@ -6,12 +6,9 @@ headless Chromium. Every loop is bounded; every server is stopped by its PID."""
 
 import json
 import re
-import shutil
-import subprocess
-
 import pytest
 
-from conftest import run_cli
+from conftest import chromium, dump_dom, run_cli
 
 APP = """
 import time
@@ -220,22 +217,6 @@ def test_status_json_and_html_show_version_pids_and_refresh(make_server):
     assert '<meta http-equiv="refresh" content="5">' in html
     assert "refresh" not in srv.get("/server-status?refresh=0").text.split("</head>")[0]
     assert '<meta http-equiv="refresh" content="30">' in srv.get("/server-status?refresh=30").text
-
-
-def chromium():
-    for name in ("chromium", "chromium-browser"):
-        path = shutil.which(name)
-        if path:
-            return path
-    return None
-
-
-def dump_dom(url, profile):
-    p = subprocess.run([chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                        "--no-first-run", "--disable-background-networking", "--disable-component-update",
-                        "--disable-sync", "--user-data-dir=%s" % profile, "--dump-dom", url],
-                       capture_output=True, text=True, timeout=90)
-    return p.stdout, p.stderr
 
 
 @pytest.mark.skipif(chromium() is None, reason="Debian's chromium is not installed (scripts/deps.sh test installs it)")

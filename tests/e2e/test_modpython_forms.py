@@ -8,16 +8,10 @@ import os
 
 import pytest
 
-from conftest import app_tree, multipart, post_raw, serve_tree
+from conftest import app_tree, multipart, post_raw
+from modpython_site import HOST, mp_server
 
-HOST = "mp.test"
-
-SITE_TOML = """
-[[site]]
-server_name = "mp.test"
-default = true
-document_root = "../mp"
-
+BLOCKS = """
 [[site.directory]]
 path = "forms"
 handler = "forms"
@@ -26,9 +20,7 @@ handler = "forms"
 
 @pytest.fixture(scope="module")
 def srv(tmp_path_factory):
-    files = {"sites.d/mp.toml": SITE_TOML}
-    files.update(app_tree("modpython/forms", "mp/forms"))
-    yield from serve_tree(tmp_path_factory, "mp", files)
+    yield from mp_server(tmp_path_factory, BLOCKS, app_tree("modpython/forms", "mp/forms"))
 
 
 def post_form(srv, path, body, ctype, **kw):

@@ -9,16 +9,10 @@ import os
 
 import pytest
 
-from conftest import app_source, app_tree, serve_tree, wait_file
+from conftest import app_source, app_tree, wait_file
+from modpython_site import get, mp_server
 
-HOST = "mp.test"
-
-SITE_TOML = """
-[[site]]
-server_name = "mp.test"
-default = true
-document_root = "../mp"
-
+BLOCKS = """
 # Every phase, two handlers each (handler lists): trail/trail.py.
 [[site.directory]]
 path = "trail"
@@ -72,14 +66,7 @@ handler = "uses_helper"
 
 @pytest.fixture(scope="module")
 def srv(tmp_path_factory):
-    files = {"sites.d/mp.toml": SITE_TOML}
-    files.update(app_tree("modpython/phases", "mp"))
-    yield from serve_tree(tmp_path_factory, "mp", files)
-
-
-def get(srv, path, **kw):
-    kw.setdefault("host", HOST)
-    return srv.get(path, **kw)
+    yield from mp_server(tmp_path_factory, BLOCKS, app_tree("modpython/phases", "mp"))
 
 
 # ---------------------------------------------------------------- phases

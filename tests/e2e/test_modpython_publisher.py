@@ -5,16 +5,10 @@ modules are apps/modpython/publisher/ and apps/modpython/cookies/."""
 
 import pytest
 
-from conftest import app_tree, basic_auth, multipart, post_raw, send_raw, serve_tree
+from conftest import app_tree, basic_auth, multipart, post_raw, send_raw
+from modpython_site import HOST, get, mp_server
 
-HOST = "mp.test"
-
-SITE_TOML = """
-[[site]]
-server_name = "mp.test"
-default = true
-document_root = "../mp"
-
+BLOCKS = """
 [[site.directory]]
 path = "pub"
 handler = "mod_python.publisher"
@@ -27,15 +21,9 @@ handler = "cookies"
 
 @pytest.fixture(scope="module")
 def srv(tmp_path_factory):
-    files = {"sites.d/mp.toml": SITE_TOML}
-    files.update(app_tree("modpython/publisher", "mp/pub"))
+    files = app_tree("modpython/publisher", "mp/pub")
     files.update(app_tree("modpython/cookies", "mp/cookies"))
-    yield from serve_tree(tmp_path_factory, "mp", files)
-
-
-def get(srv, path, **kw):
-    kw.setdefault("host", HOST)
-    return srv.get(path, **kw)
+    yield from mp_server(tmp_path_factory, BLOCKS, files)
 
 
 # ---------------------------------------------------------------- publisher

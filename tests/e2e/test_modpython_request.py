@@ -12,17 +12,12 @@ import os
 
 import pytest
 
-from conftest import app_source, app_tree, basic_auth, send_raw, serve_tree, wait_file
+from conftest import app_source, app_tree, basic_auth, send_raw, wait_file
+from modpython_site import HOST, get, mp_server
 
-HOST = "mp.test"
+SITE_OPTIONS = 'options = { site_opt = "s", gone = "x", over = "site" }'
 
-SITE_TOML = """
-[[site]]
-server_name = "mp.test"
-default = true
-document_root = "../mp"
-options = { site_opt = "s", gone = "x", over = "site" }
-
+BLOCKS = """
 # The request object.
 [[site.directory]]
 path = "m"
@@ -65,24 +60,18 @@ handler = "exth | .txt .py"
 @pytest.fixture(scope="module")
 def srv(tmp_path_factory):
     members = app_source("modpython/members.py")
-    files = {"sites.d/mp.toml": SITE_TOML,
-             "mp/m/members.py": members, "mp/m/data.txt": "0123456789abcdef\n",
+    files = {"mp/m/members.py": members, "mp/m/data.txt": "0123456789abcdef\n",
              "mp/off/members.py": members, "mp/off/data.txt": "0123456789abcdef\n",
              "mp/m/nodebug/members.py": members, "mp/m/debug/members.py": members}
     files.update(app_tree("modpython/auth", "mp/auth"))
     files.update(app_tree("modpython/phases/ext", "mp/ext"))
-    yield from serve_tree(tmp_path_factory, "mp", files)
+    yield from mp_server(tmp_path_factory, BLOCKS, files, site_keys=SITE_OPTIONS)
 
 
 @pytest.fixture(params=["m", "off"])
 def base(request):
     """Runs a test against the handler on the loop and on the worker pool."""
     return request.param
-
-
-def get(srv, path, **kw):
-    kw.setdefault("host", HOST)
-    return srv.get(path, **kw)
 
 
 # ---------------------------------------------------------------- Basic auth

@@ -13,6 +13,8 @@ import urllib.parse
 
 import pytest
 
+from conftest import app_tree
+
 HOST = "mp35.test"
 
 SITE = """
@@ -98,133 +100,11 @@ handler = "tests::misc"
 options = { local = "1", override = "2" }
 """
 
-TESTS_PY = r'''
-import json, sys
-from mod_python.python22 import *
-from mod_python import apache, Cookie, Session, util
-
-
-def Session_Session(req):
-    s = Session.Session(req)
-    if s.is_new():
-        s.save()
-    cookies = Cookie.get_cookies(req)
-    if Session.COOKIE_NAME in cookies and s.is_new():
-        req.write(str(cookies[Session.COOKIE_NAME]))
-    else:
-        req.write("test ok")
-    return apache.OK
-
-
-def counter(req):
-    s = req.get_session()
-    s["n"] = s.get("n", 0) + 1
-    s.save()
-    req.content_type = "application/json"
-    req.write(json.dumps({"n": s["n"], "new": s.is_new(), "kind": type(s).__name__,
-                          "same": req.get_session() is s, "id": s.id()}))
-    return apache.OK
-
-
-def hold(req):
-    """Holds the session until the test creates the gate file."""
-    import os, time
-    s = req.get_session()
-    folder = req.headers_in["X-Dir"]
-    open(os.path.join(folder, "holding"), "w").close()
-    for _ in range(400):
-        if os.path.exists(os.path.join(folder, "gate")):
-            break
-        time.sleep(0.05)
-    s["by"] = "hold"
-    s.save()
-    req.write("held")
-    return apache.OK
-
-
-def peek(req):
-    """Says it has started (before it asks for the session), then reads it."""
-    import os
-    open(os.path.join(req.headers_in["X-Dir"], "peeking"), "w").close()
-    req.write(str(req.get_session().get("by")))
-    return apache.OK
-
-
-none_handler = None
-
-
-def Cookie_Cookie(req):
-    cookies = Cookie.get_cookies(req)
-    for k in cookies:
-        Cookie.add_cookie(req, cookies[k])
-    req.write("test ok")
-    return apache.OK
-
-
-def util_fieldstorage(req):
-    req.write(repr(util.FieldStorage(req).list))
-    return apache.OK
-
-
-def misc(req):
-    import warm
-    h = req.hlist
-    out = {
-        "interpreter": apache.interpreter,
-        "interpreter_is_str": isinstance(apache.interpreter, str),
-        "req_interpreter": req.interpreter,
-        "hlist": [h.handler, h.directory, h.parent, h.is_location, h.silent],
-        "document_root": req.document_root(),
-        "warm_in_sys_modules": sys.modules.get("warm") is warm and warm.MARK == "warm",
-        "main_server_options": dict(apache.main_server.get_options()),
-        "base_server_options": dict(req.connection.base_server.get_options()),
-        "server_options": dict(req.server.get_options()),
-        "options": dict((k, v) for k, v in req.get_options().items() if "session" not in k),
-    }
-    req.content_type = "application/json"
-    req.write(json.dumps(out))
-    return apache.OK
-'''
-
-FILES = {
-    "htdocs/warm.py": """
-        MARK = "warm"
-    """,
-    "htdocs/psp/psptest.psp": '<%\nif 1:\n    req.write("t")\n%>est<%=" "+"ok"%>\n',
-    "htdocs/psp/psp_parser.psp": (
-        "test:-n:\\n$\n"
-        "test:-r:\\r$\n"
-        "test:-t:\\t$\n"
-        "test:-r-n:\\r\\n$\n"
-        "<%\nreq.write(\"test:-n:\\\\n$\")\n%>\n\n"
-        "<%\ntest_str='single_quotes'\n%>\n"
-        "test:'single_quotes':'<%= test_str %>'$\n"
-        "<%\ntest_str='double_quotes'\n%>\n"
-        "test:\"double_quotes\":\"<%= test_str %>\"$\n"),
-    "htdocs/psp/psptest_main.psp": "okay\n<%\npsp.set_error_page('psptest_fail.psp')\nsession['dummy'] = 1\n"
-                                   "raise Exception('fail')\n%>\n",
-    "htdocs/psp/psptest_fail.psp": "fail\n<%\nsession['dummy'] = 1\n%>\n",
-    "htdocs/psp/form.psp": "<%= form.getfirst('a') %>+<%= form.getfirst('b') %>",
-    "htdocs/psp/inc.psp": '[<%@ include file="part.html" %>]',
-    "htdocs/psp/part.html": "<i><%= 2 * 21 %></i>",
-    "htdocs/psp/broken.psp": "line1\n<%\nx = 1\nundefined_name()\n%>\n",
-    "htdocs/psp/edit.psp": "version one",
-    "htdocs/psp/nodebug/page.psp": "plain",
-    "htdocs/cgi/cgitest.py": 'print("Content-type: text/plain\\n")\nprint("test ok")\n',
-    "htdocs/cgi/env.py": "import os, sys\n"
-                         "body = sys.stdin.read()\n"
-                         "print('Status: 201 Created')\n"
-                         "print('Content-Type: text/plain')\n"
-                         "print('X-Cgi: yes')\n"
-                         "print()\n"
-                         "print(os.environ['REQUEST_METHOD'], os.environ['QUERY_STRING'], body)\n",
-    "htdocs/cgioff/cgitest.py": 'import os\nprint("Content-type: text/plain\\n")\nprint("offloaded", '
-                                'os.environ["QUERY_STRING"])\n',
-    "htdocs/th": None,
-}
-FILES["htdocs/tests.py"] = TESTS_PY
+# The document root: tests.py (the handlers), warm.py, PSP pages and CGI scripts.
+FILES = app_tree("mp35", "htdocs")
+FILES["htdocs/th"] = None
 for _d in ("sess", "sess2", "counter", "memcounter", "cookie", "fs", "misc", "hold", "peek", "none"):
-    FILES["htdocs/%s/tests.py" % _d] = TESTS_PY
+    FILES["htdocs/%s/tests.py" % _d] = FILES["htdocs/tests.py"]
 
 
 @pytest.fixture

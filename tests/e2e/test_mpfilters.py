@@ -4,6 +4,8 @@ req.add_output_filter at run time."""
 
 import pytest
 
+from conftest import app_source
+
 HOST = "flt.test"
 
 SITES = """
@@ -71,113 +73,9 @@ handler = "pages::count_echo"
 input_filter = "filters::counting"
 """
 
-FILTERS = """
-import codecs
+FILTERS = app_source("mpfilters/filters.py")
 
-def upper(filter):
-    s = filter.read()
-    while s:
-        filter.write(s.upper())
-        s = filter.read()
-    if s is None:
-        filter.close()
-
-def outputfilter(filter):
-    upper(filter)
-
-def passon(filter):
-    filter.req.notes["calls"] = str(int(filter.req.notes.get("calls", "0")) + 1)
-    filter.pass_on()
-
-def disabler(filter):
-    # the first piece is marked, then the filter steps aside
-    s = filter.read()
-    if s:
-        filter.write(b"<" + s + b">")
-    filter.disable()
-
-def brackets(filter):
-    s = filter.read()
-    while s:
-        filter.write(b"[" + s + b"]")
-        s = filter.read()
-
-def broken(filter):
-    raise ValueError("filter trouble")
-
-def stamp(filter):
-    s = filter.read()
-    while s:
-        filter.write(s)
-        s = filter.read()
-    if s is None:
-        r = filter.req
-        filter.write(("[%s %s]" % (r.uri, r.interpreter)).encode())
-        filter.close()
-
-def counting(filter):
-    # one call per piece of the body: its size, and an E once the stream ends
-    r = filter.req
-    n = 0
-    s = filter.read()
-    while s:
-        n += len(s)
-        filter.write(s.upper())
-        s = filter.read()
-    r.notes.add("piece", str(n))
-    if s is None:
-        r.notes["eos"] = r.notes.get("eos", "") + "E"
-        filter.close()
-
-def rot13(filter):
-    s = filter.read()
-    while s:
-        filter.write(codecs.encode(s.decode("ascii"), "rot13"))
-        s = filter.read()
-    if s is None:
-        filter.close()
-"""
-
-PAGES = """
-from mod_python import apache
-
-def handler(req):
-    req.content_type = "text/plain"
-    flush = int(req.args == "stream")
-    req.write("piece one;", flush)
-    req.write("piece two;", flush)
-    req.write("end", flush)
-    return apache.OK
-
-def echo(req):
-    body = req.read()
-    req.content_type = "text/plain"
-    req.write(b"got:" + body)
-    return apache.OK
-
-def count_echo(req):
-    line = req.readline()  # pulls only the first piece(s) through the filter
-    line += req.read(100)  # within the same piece
-    first = len(req.notes.getall("piece"))
-    body = line + req.read()
-    req.content_type = "text/plain"
-    pieces = [int(p) for p in req.notes.getall("piece")]
-    req.write("%d %d %s %s %s" % (len(body), first, ",".join(map(str, pieces)), req.notes.get("eos"),
-                                  body == body.upper()))
-    return apache.OK
-
-def runtime(req):
-    req.content_type = "text/plain"
-    req.write("before;")
-    req.register_output_filter("SHOUT", "filters::upper")
-    req.add_output_filter("SHOUT")
-    req.write("after")
-    try:
-        req.add_output_filter("NOPE")
-    except ValueError as e:
-        req.write(";err:" + ("NOPE" in str(e) and "unknown" or "?"))
-    return apache.OK
-"""
+PAGES = app_source("mpfilters/pages.py")
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ whose function the module lacks is skipped silently."""
 
 import os
 import re
-import time
 
 import pytest
 

@@ -3,13 +3,12 @@ headerparser, init, type) in Apache's order with their return-code semantics,
 req.internal_redirect() run within the call (req.prev / req.next), and
 server.get_config() / req.hlist as 3.5 has them."""
 
-import json
 import os
 import re
 
 import pytest
 
-from conftest import Response, run_cli
+from conftest import app_source, run_cli
 
 HOST = "ph.test"
 
@@ -81,111 +80,9 @@ handler = "mapper::xredirect_dst"
 interpreter = "xdst"
 """
 
-TRAIL = """
-import os
-from mod_python import apache, util
+TRAIL = app_source("mpphases/trail.py")
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-DEFAULTS = {"tr1": "DECLINED", "tr2": "DECLINED", "ty1": "DECLINED"}
-
-def _record(req, name):
-    spec = dict(util.parse_qsl(req.args or ""))
-    path = os.path.join(HERE, "trail-%s.txt" % spec.get("id", "x"))
-    with open(path, "a") as f:
-        f.write("%s:%s\\n" % (name, req.phase))
-    if name in ("init", "prr") and not req.notes.get("cleanup_set"):
-        req.notes["cleanup_set"] = "1"
-        def done(data):
-            with open(path, "a") as f:
-                f.write("END\\n")
-        req.register_cleanup(done)
-    what = spec.get(name, DEFAULTS.get(name, "OK"))
-    if name.startswith("ty") and what == "OK":
-        req.content_type = "text/x-" + name
-    if name == "h":
-        req.write("body")
-    if what.startswith("raise:"):
-        raise apache.SERVER_RETURN(getattr(apache, what[6:]))
-    return getattr(apache, what)
-
-def _make(name):
-    return lambda req: _record(req, name)
-
-(init, prr, tr1, tr2, hp, acc, aut, az, ty1, ty2, fx, h, log, cl) = [
-    _make(n) for n in "init prr tr1 tr2 hp acc aut az ty1 ty2 fx h log cl".split()]
-"""
-
-MAPPER = """
-import json
-import os
-from mod_python import apache
-
-def trans(req):
-    root = req.document_root()
-    if req.uri.startswith("/virtual/"):
-        req.filename = os.path.join(root, "static.txt")
-        return apache.OK
-    if req.uri.startswith("/to-app/"):
-        req.filename = os.path.join(root, "app", "page")
-        req.path_info = req.uri[len("/to-app"):]
-        return apache.OK
-    if req.uri == "/rewrite":
-        req.uri = "/app/rewritten"
-        return apache.DECLINED
-    if req.uri == "/forbidden":
-        return apache.HTTP_FORBIDDEN
-    return apache.DECLINED
-
-def show(req):
-    h = req.hlist
-    req.content_type = "application/json"
-    req.write(json.dumps({
-        "uri": req.uri, "filename": req.filename, "path_info": req.path_info,
-        "interpreter": req.interpreter, "phase": req.phase,
-        "config_debug": req.get_config().get("PythonDebug"),
-        "server_debug": req.server.get_config().get("PythonDebug"),
-        "server_trans": req.server.get_config().get("PythonTransHandler"),
-        "server_handler": req.server.get_config().get("PythonHandler"),
-        "hlist": [h.handler, h.directory, h.is_location],
-    }))
-    return apache.OK
-
-def redirect_src(req):
-    req.write("before;", 0)  # not flushed: the new request's headers go out
-    req.internal_redirect("/redir2/dst?x=1")
-    nxt = req.next
-    req.write(";after next=%s" % (nxt is not None and nxt.prev is req))
-    return apache.OK
-
-def xredirect_src(req):
-    req.notes["from"] = "src"
-    req.headers_out["X-Src"] = "1"
-    req.write("before;", 0)
-    req.internal_redirect("/xredir2/dst?y=2")
-    n = req.next
-    req.write(";next=%s,%s,%s,%s,%s" % (type(n).__name__, n.uri, n.interpreter, n.notes.get("to"), n.args))
-    return apache.OK
-
-def xredirect_dst(req):
-    p = req.prev
-    req.notes["to"] = "dst"
-    try:
-        p.uri = "/elsewhere"
-        ro = "no"
-    except AttributeError:
-        ro = "yes"
-    req.content_type = "text/plain"
-    req.write("dst in %s prev=%s,%s,%s,%s,notes=%s,out=%s,in=%s,prev.prev=%s,ro=%s" % (
-        req.interpreter, type(p).__name__, p.uri, p.interpreter, p.the_request, p.notes.get("from"),
-        p.headers_out.get("X-Src"), p.headers_in.get("X-Probe"), p.prev, ro))
-    return apache.OK
-
-def redirect_dst(req):
-    req.content_type = "text/x-dst"
-    req.headers_out["X-Dst"] = "yes"
-    req.write("dst prev=%s args=%s" % (req.prev.uri if req.prev else None, req.args))
-    return apache.OK
-"""
+MAPPER = app_source("mpphases/mapper.py")
 
 
 @pytest.fixture

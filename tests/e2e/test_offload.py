@@ -5,6 +5,8 @@ main_interpreter."""
 import os
 import threading
 
+from conftest import app_source
+
 SLOW_AND_FAST = {
     "sites.d/s.toml": """
         [[site]]
@@ -48,129 +50,12 @@ SLOW_AND_FAST = {
         handler = "h"
         offload = true
     """,
-    "slow/h.py": """
-        import time
-        from mod_python import apache
-
-        def handler(req):
-            time.sleep(float(req.args or "1"))
-            req.content_type = "text/plain"
-            req.write("slow %s" % req.interpreter)
-            return apache.OK
-    """,
-    # Holds its pool thread until the test creates gate/open (bounded): while it
-    # waits, what the server does can be checked without any timing.
-    "gate/h.py": """
-        import os
-        import time
-        from mod_python import apache
-
-        here = os.path.dirname(os.path.abspath(__file__))
-
-        def wait_gate(name):
-            open(os.path.join(here, "in-" + name), "w").close()
-            deadline = time.monotonic() + 30
-            while not os.path.exists(os.path.join(here, "open")) and time.monotonic() < deadline:
-                time.sleep(0.01)
-
-        def handler(req):
-            wait_gate(req.args or "x")
-            req.content_type = "text/plain"
-            req.write("gated")
-            return apache.OK
-    """,
-    "fast/h.py": """
-        from mod_python import apache
-
-        def handler(req):
-            req.write("fast")
-            return apache.OK
-    """,
-    "async/h.py": """
-        import os
-        import threading
-        import time
-        import subhttpd
-        from mod_python import apache
-
-        lock = threading.Lock()
-        active = 0
-        most = 0
-
-        # With wait_for_company, stays on its pool thread until some other call
-        # has run beside it (bounded): several suspended handlers' calls run at
-        # once, shown without timing.
-        def work(wait_for_company):
-            global active, most
-            with lock:
-                active += 1
-                most = max(most, active)
-            deadline = time.monotonic() + 30
-            while wait_for_company and most < 2 and time.monotonic() < deadline:
-                time.sleep(0.01)
-            with lock:
-                active -= 1
-            return threading.get_ident()
-
-        def fails():
-            raise KeyError("from-the-pool")
-
-        here = os.path.dirname(os.path.abspath(__file__))
-
-        def wait_gate():
-            open(os.path.join(here, "in-flight"), "w").close()
-            deadline = time.monotonic() + 30
-            while not os.path.exists(os.path.join(here, "open")) and time.monotonic() < deadline:
-                time.sleep(0.01)
-            return threading.get_ident()
-
-        async def handler(req):
-            loop_thread = threading.get_ident()
-            if req.args == "gate":
-                pool_thread = await subhttpd.offload(wait_gate)
-                req.write("resumed on loop=%s pool=%s" % (threading.get_ident() == loop_thread,
-                                                           pool_thread != loop_thread))
-                return apache.OK
-            if req.args == "most":
-                req.write(str(most))
-                return apache.OK
-            if req.args == "fail":
-                try:
-                    await subhttpd.offload(fails)
-                except KeyError as e:
-                    req.write("caught %s" % e)
-                    return apache.OK
-            pool_thread = await subhttpd.offload(work, True)
-            again = await subhttpd.offload(work, wait_for_company=False)
-            req.write("resumed on loop=%s pool=%s" % (threading.get_ident() == loop_thread,
-                                                       pool_thread != loop_thread and again != loop_thread))
-            return apache.OK
-    """,
-    "spin/h.py": """
-        from mod_python import apache
-
-        def handler(req):
-            if req.args == "spin":
-                try:
-                    while True:
-                        pass
-                except Exception:
-                    pass  # HandlerTimeout is not an Exception: this does not swallow it
-            req.write("ok")
-            return apache.OK
-    """,
-    "stream/h.py": """
-        import subhttpd
-        from mod_python import apache
-
-        def handler(req):
-            req.content_type = "text/plain"
-            req.write("part1 ")
-            req.write("part2 ", 0)
-            value = subhttpd.offload(lambda: "blocking-form").result()
-            req.write(value)
-            return apache.OK
-    """,
+    "slow/h.py": app_source("offload/slow/h.py"),
+    "gate/h.py": app_source("offload/gate/h.py"),
+    "fast/h.py": app_source("offload/fast/h.py"),
+    "async/h.py": app_source("offload/async/h.py"),
+    "spin/h.py": app_source("offload/spin/h.py"),
+    "stream/h.py": app_source("offload/stream/h.py"),
 }
 
 

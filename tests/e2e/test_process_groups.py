@@ -18,7 +18,7 @@ import threading
 import pytest
 
 import conftest
-from conftest import SOURCE_DIR, Server, free_port, kill_pid, run_cli, upgraded_supervisor
+from conftest import SOURCE_DIR, Server, free_port, run_cli, upgrade_under_load
 
 HAVE_NUMPY = subprocess.run(["/usr/bin/python3", "-c", "import numpy"], capture_output=True).returncode == 0
 
@@ -210,31 +210,12 @@ def test_group_reloads_with_the_config(make_server):
 def test_sigusr2_upgrade_with_a_group_drops_nothing(make_server):
     srv = start(make_server)
     before = pid_of(srv.get("/", host="grp.test"))
-    results = []
-    stop = threading.Event()
 
-    def load():
-        while not stop.is_set() and len(results) < 3000:
-            try:
-                r = srv.get("/", host="grp.test", timeout=20)
-                results.append((r.status, pid_of(r) if r.status == 200 else 0))
-            except Exception as e:  # a dropped connection
-                results.append((0, repr(e)))
+    def fetch():
+        r = srv.get("/", host="grp.test", timeout=20)
+        return r.status, pid_of(r) if r.status == 200 else 0
 
-    t = threading.Thread(target=load)
-    t.start()
-    try:
-        srv.wait_for(lambda: len(results) > 20, timeout=10)
-        srv.signal(signal.SIGUSR2)
-        assert srv.wait_for(lambda: "serves now" in srv.log(), timeout=30), srv.log()[-3000:]
-        srv.proc.wait(30)  # the old supervisor finishes and exits
-        assert srv.wait_for(lambda: [p for st, p in results[-5:] if st == 200 and p != before], timeout=20)
-    finally:
-        stop.set()
-        t.join(60)
-        new_sup = upgraded_supervisor(srv)
-        if new_sup:
-            kill_pid(new_sup)
+    results = upgrade_under_load(srv, fetch, before, most=3000)
     bad = [r for r in results if r[0] != 200]
     assert not bad, (bad[:5], srv.log()[-3000:])
 

@@ -3,19 +3,16 @@ SIGHUP, inotify, broken edits, new and deleted sites, handler autoreload,
 SIGTERM with cleanups and atexit, SIGUSR1, systemd notify, the status page."""
 
 import http.client
-import json
 import os
 import re
-import shutil
 import signal
 import socket
-import subprocess
 import threading
 import time
 
 import pytest
 
-from conftest import Server, free_port, write_tree
+from conftest import Server, chromium, dump_dom, free_port, write_tree
 
 COUNTER = """
 from mod_python import apache
@@ -263,25 +260,12 @@ def test_status_page_json_and_metrics(make_server):
     assert data and "nope" in data["last_reload"]["error"]
 
 
-def chromium():
-    for name in ("chromium", "chromium-browser"):
-        path = shutil.which(name)
-        if path:
-            return path
-    return None
-
-
 @pytest.mark.skipif(chromium() is None, reason="Debian's chromium is not installed (scripts/deps.sh test installs it)")
 def test_status_page_html_in_headless_chromium(make_server, tmp_path):
     srv = make_server(dict(STATUS_SITE), server_extra='status = "/server-status"')
     srv.get("/", host="r.test")
-    profile = tmp_path / "chromium-profile"
-    p = subprocess.run([chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                        "--no-first-run", "--disable-background-networking", "--disable-component-update",
-                        "--disable-sync", "--user-data-dir=%s" % profile, "--dump-dom",
-                        srv.url + "/server-status"], capture_output=True, text=True, timeout=90)
-    dom = p.stdout
-    assert "<h1>subhttpd status</h1>" in dom, p.stderr[-2000:]
+    dom, err = dump_dom(srv.url + "/server-status", tmp_path / "chromium-profile")
+    assert "<h1>subhttpd status</h1>" in dom, err[-2000:]
     assert 'id="interpreters"' in dom and "r.test" in dom and "main_interpreter" in dom
 
 

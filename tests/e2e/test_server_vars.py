@@ -3,7 +3,6 @@ WSGI app see the same values for the same request, as under Apache, where both
 come from ap_get_server_port with UseCanonicalName Off: the Host header's port,
 else the port the connection came in on."""
 
-import json
 
 VARS = ("SERVER_NAME", "SERVER_PORT")
 

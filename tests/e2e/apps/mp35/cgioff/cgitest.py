@@ -1,0 +1,3 @@
+import os
+print("Content-type: text/plain\n")
+print("offloaded", os.environ["QUERY_STRING"])

@@ -1,0 +1,5 @@
+from mod_python import apache
+
+def handler(req):
+    req.write("fast")
+    return apache.OK
