@@ -65,11 +65,16 @@ def sites(main_site=False):
     return text
 
 
+def start(make_server, main_site=False, **kw):
+    """The handlers and the sites above (with the main-interpreter site or not)."""
+    files = dict(HANDLERS)
+    files["sites.d/s.toml"] = sites(main_site=main_site)
+    return make_server(files, **kw)
+
+
 @pytest.mark.skipif(not HAVE_NUMPY, reason="python3-numpy is not installed")
 def test_numpy_refusal_is_diagnosed_for_handlers_and_wsgi(make_server):
-    files = dict(HANDLERS)
-    files["sites.d/s.toml"] = sites()
-    srv = make_server(files)
+    srv = start(make_server)
     first = srv.get("/?numpy", host="first.test")
     assert first.status == 200 and first.body == b"numpy in first.test", srv.log()[-2000:]
     second = srv.get("/?numpy", host="second.test")
@@ -89,9 +94,7 @@ def test_numpy_refusal_is_diagnosed_for_handlers_and_wsgi(make_server):
 
 @pytest.mark.skipif(not HAVE_NUMPY, reason="python3-numpy is not installed")
 def test_main_imports_make_a_main_interpreter_site_work_whatever_imports_first(make_server):
-    files = dict(HANDLERS)
-    files["sites.d/s.toml"] = sites(main_site=True)
-    srv = make_server(files, python_extra='main_imports = ["numpy"]')
+    srv = start(make_server, main_site=True, python_extra='main_imports = ["numpy"]')
     # a subinterpreter site imports numpy before the main-interpreter site is asked
     sub = srv.get("/?numpy", host="first.test")
     assert sub.status == 500  # the main interpreter owns numpy from the start
@@ -102,9 +105,7 @@ def test_main_imports_make_a_main_interpreter_site_work_whatever_imports_first(m
 
 
 def test_main_imports_is_checked(make_server, tmp_path):
-    files = dict(HANDLERS)
-    files["sites.d/s.toml"] = sites()
-    srv = make_server(files, python_extra='main_imports = ["numpy", "not a module", "a..b"]', start=False)
+    srv = start(make_server, python_extra='main_imports = ["numpy", "not a module", "a..b"]', start=False)
     out = run_cli("check", "-c", srv.config)
     assert out.returncode == 1
     assert "main_imports: 'not a module' is not a module name" in out.stdout + out.stderr
@@ -113,9 +114,7 @@ def test_main_imports_is_checked(make_server, tmp_path):
 
 @pytest.mark.skipif(not HAVE_LXML, reason="python3-lxml is not installed")
 def test_lxml_from_the_main_interpreter_beside_subinterpreter_sites(make_server):
-    files = dict(HANDLERS)
-    files["sites.d/s.toml"] = sites(main_site=True)
-    srv = make_server(files, python_extra='main_imports = ["lxml.etree"]')
+    srv = start(make_server, main_site=True, python_extra='main_imports = ["lxml.etree"]')
     main = srv.get("/?lxml.etree", host="main.test")
     assert main.status == 200 and main.body == b"lxml.etree in main_interpreter", srv.log()[-2000:]
     assert srv.get("/?json", host="first.test").status == 200

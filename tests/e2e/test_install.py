@@ -264,14 +264,18 @@ def _try_get(srv):
 
 # ---------------------------------------------------------------- logs
 
+def start_in_tz(root, tz):
+    """The server of config() on a free port, with TZ set in its environment."""
+    port = free_port()
+    return start(root, config(root, "127.0.0.1:%d" % port), port, env={"TZ": tz})
+
+
 def access_lines(srv, marker):
     return [l for l in srv.log().splitlines() if marker in l]
 
 
 def test_a_handler_setting_tz_does_not_move_the_log_times(tmp_path):
-    port = free_port()
-    cfg = config(str(tmp_path), "127.0.0.1:%d" % port)
-    srv = start(str(tmp_path), cfg, port, env={"TZ": "UTC"})
+    srv = start_in_tz(str(tmp_path), "UTC")
     try:
         assert srv.get("/before", host="a.test").status == 200
         r = srv.get("/tz/x", host="a.test")
@@ -293,9 +297,7 @@ def test_a_handler_setting_tz_does_not_move_the_log_times(tmp_path):
 
 
 def test_tz_from_the_environment_does_not_shift_either(tmp_path):
-    port = free_port()
-    cfg = config(str(tmp_path), "127.0.0.1:%d" % port)
-    srv = start(str(tmp_path), cfg, port, env={"TZ": "Asia/Kolkata"})
+    srv = start_in_tz(str(tmp_path), "Asia/Kolkata")
     try:
         assert srv.get("/x", host="a.test").status == 200
         line = srv.wait_for(lambda: access_lines(srv, '"GET /x '))[0]
