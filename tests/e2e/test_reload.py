@@ -153,6 +153,8 @@ def test_new_import_entries_run_once(make_server):
     srv = make_server({"sites.d/r.toml": site("a"), "w/h.py": COUNTER, "w/warm.py": warm}, reload="signal")
     runs = os.path.join(srv.root, "w", "runs.log")
     assert not os.path.exists(runs)
+    # the worker handles SIGHUP once it serves (it says so): generation 1 until then
+    assert srv.wait_for(lambda: "[server] listening on" in srv.log()), srv.log()[-2000:]
     with open(os.path.join(srv.root, "sites.d", "r.toml"), "w") as f:
         f.write(site("a", extra='import = ["warm"]'))
     srv.signal(signal.SIGHUP)
