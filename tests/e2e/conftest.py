@@ -438,6 +438,14 @@ def basic_auth(user, pw, encoding="utf-8"):
     return "Basic " + base64.b64encode(("%s:%s" % (user, pw)).encode(encoding)).decode("latin-1")
 
 
+def vhost_text(srv, vhost, path="/tests.py", headers=None):
+    """GET `path` on the site named `vhost` (mod_python 3.5's test suite has one
+    virtual host per test); asserts a 200 and returns the body as text."""
+    r = srv.request("GET", path, host=vhost, headers=headers)
+    assert r.status == 200, (vhost, r, srv.log()[-2000:])
+    return r.text
+
+
 def send_raw(srv, chunks, delay=0.0, timeout=15.0):
     """Sends `chunks` (bytes) on one connection, sleeping `delay` between them
     (to cut a request across TCP writes); returns the parsed Response."""

@@ -8,7 +8,7 @@ import os
 
 import pytest
 
-from conftest import basic_auth, serve_tree
+from conftest import basic_auth, serve_tree, vhost_text
 
 SITES = """
 [[site]]
@@ -99,46 +99,40 @@ def srv(tmp_path_factory):
                                                     "htdocs/temp.py": STAMPED})
 
 
-def vhost_get(srv, vhost, path, headers=None):
-    r = srv.request("GET", path, host=vhost, headers=headers)
-    assert r.status == 200, (r, srv.log()[-2000:])
-    return r.text
-
-
 def test_publisher_hierarchy(srv):
     v = "test_publisher_hierarchy"
-    assert vhost_get(srv, v, "/tests.py/hierarchy_root") == "Called root"
-    assert vhost_get(srv, v, "/tests.py/hierarchy_root/page1") == "Called page1"
-    assert vhost_get(srv, v, "/tests.py/hierarchy_root/page1/subpage1") == "Called subpage1"
-    assert vhost_get(srv, v, "/tests.py/hierarchy_root/page2") == "Called page2"
+    assert vhost_text(srv, v, "/tests.py/hierarchy_root") == "Called root"
+    assert vhost_text(srv, v, "/tests.py/hierarchy_root/page1") == "Called page1"
+    assert vhost_text(srv, v, "/tests.py/hierarchy_root/page1/subpage1") == "Called subpage1"
+    assert vhost_text(srv, v, "/tests.py/hierarchy_root/page2") == "Called page2"
     ok = "test ok, interpreter=test_publisher_hierarchy"
-    assert vhost_get(srv, v, "/tests.py/hierarchy_root_2/page1") == ok
-    assert vhost_get(srv, v, "/tests.py/hierarchy_root_2/page2") == ok
+    assert vhost_text(srv, v, "/tests.py/hierarchy_root_2/page1") == ok
+    assert vhost_text(srv, v, "/tests.py/hierarchy_root_2/page2") == ok
 
 
 def test_publisher_old_style_instance(srv):
-    assert vhost_get(srv, "test_publisher", "/tests.py/old_instance") == "callable old-style instance ok"
-    assert vhost_get(srv, "test_publisher", "/tests.py/old_instance/traverse") == "traversable old-style instance ok"
+    assert vhost_text(srv, "test_publisher", "/tests.py/old_instance") == "callable old-style instance ok"
+    assert vhost_text(srv, "test_publisher", "/tests.py/old_instance/traverse") == "traversable old-style instance ok"
 
 
 def test_publisher_cache(srv):
     # the module is loaded once, and again only when its file changes
-    first = vhost_get(srv, "test_publisher", "/temp.py")
+    first = vhost_text(srv, "test_publisher", "/temp.py")
     assert first.startswith("OK ")
-    assert vhost_get(srv, "test_publisher", "/temp.py") == first
+    assert vhost_text(srv, "test_publisher", "/temp.py") == first
     path = os.path.join(srv.root, "htdocs", "temp.py")
     with open(path, "a") as f:
         f.write("\n# edited\n")
     st = os.stat(path)
     os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 3 * 10**9))  # a new mtime, whatever the clock
-    second = vhost_get(srv, "test_publisher", "/temp.py")
+    second = vhost_text(srv, "test_publisher", "/temp.py")
     assert second.startswith("OK ") and second != first
-    assert vhost_get(srv, "test_publisher", "/temp.py") == second
+    assert vhost_text(srv, "test_publisher", "/temp.py") == second
 
 
 def test_publisher_auth_method_nested(srv):
     v = "test_publisher_auth_method_nested"
-    assert vhost_get(srv, v, "/tests.py/guarded/method", {"Authorization": basic_auth("spam", "eggs")}) == \
+    assert vhost_text(srv, v, "/tests.py/guarded/method", {"Authorization": basic_auth("spam", "eggs")}) == \
         "test ok, interpreter=" + v
     r = srv.request("GET", "/tests.py/guarded/method", host=v, headers={"Authorization": basic_auth("spam", "ham")})
     assert r.status == 401
@@ -149,5 +143,5 @@ def test_publisher_auth_digest(srv):
     digest = ('Digest username="Mufasa", realm="testrealm@host.com", nonce="dcd98b7102dd2f0e8b11d0f600bfb0c093", '
               'uri="/dir/index.html", qop=auth, nc=00000001, cnonce="0a4f113b", '
               'response="6629fae49393a05397450978507c4ef1", opaque="5ccc069c403ebaf9f0171e9517f40e41"')
-    assert vhost_get(srv, "test_publisher_auth_digest", "/tests.py/plain", {"Authorization": digest}) == \
+    assert vhost_text(srv, "test_publisher_auth_digest", "/tests.py/plain", {"Authorization": digest}) == \
         "test ok, interpreter=test_publisher_auth_digest"

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from conftest import app_source, run_cli
+from conftest import app_source, run_cli, vhost_text
 
 HOST = "ph.test"
 
@@ -402,30 +402,24 @@ def up(make_server):
     return make_server({"sites.d/up.toml": UP_SITES, "htdocs/tests.py": UP_TESTS})
 
 
-def vhost_get(srv, vhost, path="/tests.py"):
-    r = srv.request("GET", path, host=vhost)
-    assert r.status == 200, (vhost, r, srv.log()[-2000:])
-    return r.body.decode()
-
-
 def test_postreadrequest(up):
-    assert vhost_get(up, "test_postreadrequest") == "test ok"
+    assert vhost_text(up, "test_postreadrequest") == "test ok"
 
 
 def test_trans(up):
-    assert vhost_get(up, "test_trans", "/anything/at/all")[0:2] == " #"
+    assert vhost_text(up, "test_trans", "/anything/at/all")[0:2] == " #"
 
 
 def test_req_server_get_config(up):
-    assert vhost_get(up, "test_req_server_get_config") == "test ok"
+    assert vhost_text(up, "test_req_server_get_config") == "test ok"
 
 
 def test_outputfilter(up):
-    assert vhost_get(up, "test_outputfilter") == "TEST OK"
+    assert vhost_text(up, "test_outputfilter") == "TEST OK"
 
 
 def test_req_register_output_filter(up):
-    assert vhost_get(up, "test_req_register_output_filter") == "TEST OK"
+    assert vhost_text(up, "test_req_register_output_filter") == "TEST OK"
 
 
 # ---------------------------------------------------------------- headers_in across interpreters
