@@ -181,7 +181,10 @@ def cleanup(data):
 def handler(req):
     req.register_cleanup(cleanup, None)
     open(os.path.join(here, "started"), "w").close()
-    time.sleep(float(req.args or 0))
+    for _ in range(600):  # until the test opens the gate (bounded: 30 s)
+        if os.path.exists(os.path.join(here, "gate")):
+            break
+        time.sleep(0.05)
     req.write("finished")
     return apache.OK
 """
@@ -192,6 +195,10 @@ def handler(req):
     # SIGTERM once the request is inside its handler (not while it still waits
     # in the kernel's accept queue: a stopping server does not accept)
     assert srv.wait_for(lambda: os.path.exists(os.path.join(srv.root, "w", "started")), timeout=30)
+    srv.signal(signal.SIGTERM)
+    # the worker is stopping with the request still in its handler: let it finish
+    assert srv.wait_for(lambda: "stopping: no new connections" in srv.log(), timeout=30), srv.log()[-2000:]
+    open(os.path.join(srv.root, "w", "gate"), "w").close()
     code = srv.stop(signal.SIGTERM)
     t.join(10)
     assert code == 0
