@@ -46,6 +46,8 @@ options = { instance = "%s", colour = "%s" }
 def test_worker_processes_share_listeners_restart_and_stop(make_server):
     srv = make_server({"sites.d/a.toml": who_site("one"), "w/who.py": WHO},
                       server_extra="workers = 2", reload="signal")
+    # both workers serve (each says so) before the requests that must reach both
+    assert srv.wait_for(lambda: srv.log().count("[server] listening on") >= 2), srv.log()[-2000:]
     pids = set()
     for _ in range(200):
         r = srv.get("/", host="app.test")
