@@ -69,9 +69,21 @@ pid_t spawn(const server_options& opts, unsigned index, faults::worker_slot* slo
     if (upgrade_ready_fd >= 0) {
         ::close(upgrade_ready_fd);
     }
-    sigset_t all;
-    sigfillset(&all);
-    sigprocmask(SIG_UNBLOCK, &all, nullptr);
+    // The signals the server handles stay blocked (as the supervisor had them)
+    // until start() has installed its handlers: a SIGHUP or SIGTERM sent while
+    // the worker starts waits for them instead of killing it.
+    sigset_t handled;
+    sigemptyset(&handled);
+    for (int sig : {SIGHUP, SIGTERM, SIGINT, SIGUSR1}) {
+        sigaddset(&handled, sig);
+    }
+    sigset_t others;
+    sigfillset(&others);
+    for (int sig : {SIGHUP, SIGTERM, SIGINT, SIGUSR1}) {
+        sigdelset(&others, sig);
+    }
+    sigprocmask(SIG_BLOCK, &handled, nullptr);
+    sigprocmask(SIG_UNBLOCK, &others, nullptr);
     unsetenv("NOTIFY_SOCKET");  // only the supervisor speaks to systemd
     faults::attach(slot);
     server_options o = opts;
@@ -82,6 +94,7 @@ pid_t spawn(const server_options& opts, unsigned index, faults::worker_slot* slo
         log::writef(log::level::crit, "worker", "worker %u cannot start: %s", index, err.c_str());
         std::_Exit(3);
     }
+    sigprocmask(SIG_UNBLOCK, &handled, nullptr);
     std::_Exit(srv.run());
 }
 

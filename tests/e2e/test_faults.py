@@ -6,6 +6,7 @@ process is stopped by its PID."""
 
 import os
 import resource
+import signal
 import socket
 import subprocess
 import threading
@@ -344,3 +345,33 @@ def test_full_log_disk_then_space_returns(make_server, tmp_path):
         if srv is not None:
             srv.stop()
         subprocess.run(["umount", "-l", logs], capture_output=True)
+
+
+SLOW_START = """
+import os, time
+here = os.path.dirname(os.path.abspath(__file__))
+open(os.path.join(here, "inside"), "w").close()
+for _ in range(1000):  # at most 10 s
+    if os.path.exists(os.path.join(here, "go")):
+        break
+    time.sleep(0.01)
+"""
+
+
+def test_a_signal_while_a_worker_starts_waits_for_its_handlers(make_server):
+    """SIGHUP (reload) sent while the worker is still starting -- held here
+    inside a main_imports module -- is handled once the worker's handlers are
+    in place, instead of killing it with the default action."""
+    srv = make_server(dict(tree(), **{"lib/slow_start.py": SLOW_START}),
+                      python_extra='path = ["lib"]\nmain_imports = ["slow_start"]')
+    inside, go = os.path.join(srv.root, "lib", "inside"), os.path.join(srv.root, "lib", "go")
+    assert srv.wait_for(lambda: os.path.exists(inside), timeout=15), srv.log()[-2000:]
+    with open("/proc/%d/task/%d/children" % (srv.proc.pid, srv.proc.pid)) as f:
+        workers = [int(p) for p in f.read().split()]
+    assert len(workers) == 1, workers
+    os.kill(workers[0], signal.SIGHUP)
+    open(go, "w").close()
+    assert retry_get(srv, "/x").status == 200
+    assert srv.wait_for(lambda: "generation 2" in srv.log(), timeout=15), srv.log()[-2000:]
+    assert "killed by SIGHUP" not in srv.log()
+    assert not gone(workers[0])
