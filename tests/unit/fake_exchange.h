@@ -12,7 +12,7 @@
 
 namespace subhttpd::testing {
 
-class fake_exchange final : public interp::exchange {
+class fake_exchange : public interp::exchange {
 public:
     std::string method_ = "GET", target_ = "/", protocol_ = "HTTP/1.1", host_ = "www.example.com";
     interp::header_list headers_;
