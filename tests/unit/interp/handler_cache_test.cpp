@@ -4,6 +4,7 @@
 #include "interp/handler_cache.h"
 
 #include <gtest/gtest.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 
 #include <cstdlib>

@@ -74,7 +74,7 @@ TEST_F(offload_test, the_request_is_copied_whole) {
     EXPECT_EQ(off.host(), "www.example.com:8080");
     EXPECT_EQ(off.peer().remote_ip, "192.0.2.7");
     ASSERT_EQ(off.request_headers().size(), 1u);
-    EXPECT_EQ(off.body_remaining(), 23u);
+    EXPECT_EQ(off.body_remaining(), 22u);
     char buf[5];
     EXPECT_EQ(off.read_body(buf, 5), 5u);
     EXPECT_EQ(std::string(buf, 5), "line ");

@@ -51,12 +51,12 @@ TEST_F(request_methods, write_str_bytes_and_buffers) {
     EXPECT_EQ(run("req.write('h\\u00e9')\nreq.write(b'\\x00\\xff')\nreq.write(bytearray(b'ba'))\n"
                   "req.write(memoryview(b'mv'))\nreq.write('')"),
               "");
-    EXPECT_EQ(ex_.out, std::string("h\xc3\xa9\x00\xff" "bamv", 8));
-    EXPECT_EQ(val("req.bytes_sent"), "8");
+    EXPECT_EQ(ex_.out, std::string("h\xc3\xa9\x00\xff" "bamv", 9));
+    EXPECT_EQ(val("req.bytes_sent"), "9");
     EXPECT_EQ(run("req.write(5)"), "TypeError: write() takes str or bytes, not int");
     EXPECT_EQ(run("req.write()"), "TypeError: write() needs the data to write");
     EXPECT_EQ(run("req.write('\\udcff')").rfind("UnicodeEncodeError", 0), 0u);
-    EXPECT_EQ(ex_.out.size(), 8u);
+    EXPECT_EQ(ex_.out.size(), 9u);
 }
 
 TEST_F(request_methods, flush_asks_the_dispatcher_to_stream) {

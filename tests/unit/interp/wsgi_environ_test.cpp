@@ -97,8 +97,12 @@ TEST_F(wsgi_environ, https_requests) {
     ASSERT_EQ(call(echo_env("['wsgi.url_scheme', 'HTTPS', 'SERVER_PORT', 'REQUEST_SCHEME']")), -2) << error_;
     EXPECT_EQ(env_line("wsgi.url_scheme"), "'https'");
     EXPECT_EQ(env_line("HTTPS"), "'on'");
-    EXPECT_EQ(env_line("SERVER_PORT"), "'443'");
+    EXPECT_EQ(env_line("SERVER_PORT"), "'8080'");  // no port in Host: the port it came in on
     EXPECT_EQ(env_line("REQUEST_SCHEME"), "'https'");
+    ex_.out.clear();
+    ex_.peer_.local_port = 0;  // not known either: the scheme's
+    ASSERT_EQ(call(echo_env("['SERVER_PORT']")), -2) << error_;
+    EXPECT_EQ(env_line("SERVER_PORT"), "'443'");
 }
 
 TEST_F(wsgi_environ, multithread_and_multiprocess_follow_the_config) {

@@ -47,13 +47,13 @@ protected:
     // The file the last call() wrote.
     std::string app_file() const { return dir_ + "/wsgiapp" + std::to_string(apps_) + ".py"; }
 
-    // An app that answers with the repr of environ[key] for each key (one per line).
+    // An app that answers with the ascii() repr of environ[key] for each key (one per line).
     static std::string echo_env(const std::string& keys) {
         return "KEYS = " + keys +
                "\n"
                "def application(environ, start_response):\n"
                "    start_response('200 OK', [('Content-Type', 'text/plain')])\n"
-               "    return ['%s=%r\\n' % (k, environ.get(k, '<absent>')) for k in KEYS]\n";
+               "    return [('%s=%a\\n' % (k, environ.get(k, '<absent>'))).encode() for k in KEYS]\n";
     }
     // The line "KEY=repr" the echo app wrote for `key`.
     std::string env_line(const std::string& key) const {

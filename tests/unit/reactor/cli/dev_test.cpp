@@ -162,7 +162,7 @@ TEST(dev_access_line, colour_by_status_class_and_always_reset) {
 
 TEST(dev_access_line, control_bytes_from_the_client_are_escaped) {
     std::string line = access_line("GET", std::string("/a\x1b[2J\nb\x7f", 10), 200, 0, "", false);
-    EXPECT_EQ(line, "GET /a\\x1B[2J\\x0Ab\\x7F 200 0.0ms");
+    EXPECT_EQ(line, "GET /a\\x1B[2J\\x0Ab\\x7F\\x00 200 0.0ms");  // NUL too
     EXPECT_EQ(line.find('\x1b'), std::string::npos);
 }
 
