@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+
 #include "python_fixture.h"
 
 namespace subhttpd::interp {
@@ -98,6 +100,52 @@ TEST_F(watchdog_test, the_timeout_is_the_runtimes_exception_class) {
     EXPECT_TRUE(wd.disarm());
     py::ref ok = testing::eval("ok");
     EXPECT_EQ(ok.get(), Py_True);
+}
+
+// The output watch: a flush the handler asked for is sent by the watchdog
+// thread while the handler is still running (with the GIL, in its interpreter).
+class recording_output final : public deferred_output {
+public:
+    void send_deferred() override {
+        ++sent;
+        in_python = _PyThreadState_UncheckedGet() != nullptr;
+        PyObject* builtins = PyEval_GetBuiltins();  // borrowed
+        PyDict_SetItemString(builtins, "deferred_sent", Py_True);
+    }
+    std::atomic<int> sent{0};
+    std::atomic<bool> in_python{false};
+};
+
+TEST_F(watchdog_test, a_wanted_flush_is_sent_while_the_handler_runs) {
+    watchdog wd;
+    recording_output out;
+    wd.watch_output(*in_, out);
+    wd.flush_wanted();
+    ASSERT_EQ(testing::exec("import time, builtins\n"
+                            "end = time.monotonic() + 60\n"
+                            "while not getattr(builtins, 'deferred_sent', False) and time.monotonic() < end:\n"
+                            "    pass\n"
+                            "seen = getattr(builtins, 'deferred_sent', False)\n"
+                            "builtins.__dict__.pop('deferred_sent', None)\n"),
+              "");
+    wd.unwatch_output();
+    py::ref seen = testing::eval("seen");
+    EXPECT_EQ(seen.get(), Py_True);
+    EXPECT_EQ(out.sent.load(), 1);
+    EXPECT_TRUE(out.in_python.load());
+}
+
+TEST_F(watchdog_test, no_flush_wanted_nothing_sent) {
+    watchdog wd;
+    recording_output out;
+    wd.watch_output(*in_, out);
+    // Several of the watchdog's polls pass (it cannot be made to fail by a slow
+    // machine: a missed poll only makes the check weaker).
+    EXPECT_EQ(testing::exec("import time\nend = time.monotonic() + 0.2\nwhile time.monotonic() < end:\n    pass\n"), "");
+    wd.unwatch_output();
+    wd.flush_wanted();  // after unwatch: nobody to send for
+    EXPECT_EQ(testing::exec("y = sum(range(100000))"), "");
+    EXPECT_EQ(out.sent.load(), 0);
 }
 
 }  // namespace

@@ -51,30 +51,37 @@ TEST(faults_slots, attach_records_the_pid_and_null_means_a_private_slot) {
 
 TEST(faults_current, set_and_clear_the_running_request) {
     attach(nullptr);
-    set_current("site-a", "hello::handler", "GET /x HTTP/1.1");
+    set_current("site-a", {"hello", "::", "handler"}, {"GET", " ", "/x", " ", "HTTP/1.1"});
     EXPECT_EQ(self().busy.load(), 1u);
     EXPECT_STREQ(self().interp, "site-a");
-    EXPECT_STREQ(self().handler, "hello::handler");
+    EXPECT_STREQ(self().handler, "hello::handler");  // pieces joined in place
     EXPECT_STREQ(self().request, "GET /x HTTP/1.1");
     clear_current();
     EXPECT_EQ(self().busy.load(), 0u);
-    set_current("", "", "");
+    set_current("", {}, {""});
     EXPECT_STREQ(self().interp, "");
+    EXPECT_STREQ(self().handler, "");
+    EXPECT_STREQ(self().request, "");
     clear_current();
 }
 
 TEST(faults_current, long_fields_are_cut_and_terminated) {
     attach(nullptr);
     const std::string interp(500, 'i');
-    const std::string target = "GET /" + std::string(1000, 'a') + " HTTP/1.1";
-    set_current(interp, std::string(sizeof(worker_slot::handler), 'h'), target);
+    const std::string path = "/" + std::string(1000, 'a');
+    const std::string handler(sizeof(worker_slot::handler), 'h');
+    set_current(interp, {handler, "::more"}, {"GET ", path, " HTTP/1.1"});
     EXPECT_EQ(std::strlen(self().interp), sizeof(worker_slot::interp) - 1);
     EXPECT_EQ(std::strlen(self().handler), sizeof(worker_slot::handler) - 1);
     EXPECT_EQ(std::strlen(self().request), sizeof(worker_slot::request) - 1);
     EXPECT_EQ(std::string(self().request, 5), "GET /");
+    // A piece that crosses the end is cut there; the later pieces are dropped.
+    set_current("x", {std::string(sizeof(worker_slot::handler) - 3, 'h'), "abcdef"}, {"r"});
+    EXPECT_EQ(std::string(self().handler).substr(sizeof(worker_slot::handler) - 3), "ab");
     // A shorter record after a long one is not polluted by the old tail.
-    set_current("b", "c", "d");
+    set_current("b", {"c"}, {"d"});
     EXPECT_STREQ(self().interp, "b");
+    EXPECT_STREQ(self().handler, "c");
     EXPECT_STREQ(self().request, "d");
     clear_current();
 }

@@ -1,5 +1,7 @@
-// process_state: a handler's chdir()/umask() is put back after the request and
-// counted; a request that changed nothing is not.
+// process_state: a changed cwd/umask is put back and counted, an unchanged one
+// is not. After a request the kernel is asked only when Python reported an
+// os.chdir/os.fchdir/os.umask call (interp::note_process_state_touched); the
+// sweep asks it anyway (changes made from C).
 #include "reactor/process_state.h"
 
 #include <gtest/gtest.h>
@@ -10,6 +12,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <string>
+
+#include "interp/module.h"
 
 namespace subhttpd::reactor {
 namespace {
@@ -52,50 +56,69 @@ protected:
 TEST_F(process_state_test, nothing_changed_nothing_restored) {
     process_state ps;
     ps.capture();
+    interp::note_process_state_touched();
     EXPECT_FALSE(ps.restore_after("site-a"));
-    EXPECT_FALSE(ps.restore_after("site-a"));
+    EXPECT_FALSE(ps.sweep());
     EXPECT_EQ(ps.restored(), 0u);
     EXPECT_EQ(cwd(), home_);
     EXPECT_EQ(current_umask(), 022u);
 }
 
-TEST_F(process_state_test, changed_directory_is_restored_and_counted) {
+TEST_F(process_state_test, a_reported_chdir_is_restored_and_counted) {
     process_state ps;
     ps.capture();
     ASSERT_EQ(chdir(other_.c_str()), 0);
+    interp::note_process_state_touched();
     EXPECT_TRUE(ps.restore_after("site-a"));
     EXPECT_EQ(cwd(), home_);
     EXPECT_EQ(ps.restored(), 1u);
     // Put back: the next request has nothing to restore.
+    interp::note_process_state_touched();
     EXPECT_FALSE(ps.restore_after("site-a"));
     EXPECT_EQ(ps.restored(), 1u);
 }
 
-TEST_F(process_state_test, changed_umask_is_restored_and_counted) {
+TEST_F(process_state_test, a_reported_umask_is_restored_and_counted) {
     process_state ps;
     ps.capture();
     umask(077);
+    interp::note_process_state_touched();
     EXPECT_TRUE(ps.restore_after("site-a"));
     EXPECT_EQ(current_umask(), 022u);
     EXPECT_EQ(ps.restored(), 1u);
 }
 
-TEST_F(process_state_test, both_changed_count_once_per_request) {
+TEST_F(process_state_test, both_changed_count_once) {
     process_state ps;
     ps.capture();
     umask(0);
     ASSERT_EQ(chdir(other_.c_str()), 0);
+    interp::note_process_state_touched();
     EXPECT_TRUE(ps.restore_after("site-a"));
     EXPECT_EQ(cwd(), home_);
     EXPECT_EQ(current_umask(), 022u);
     EXPECT_EQ(ps.restored(), 1u);
 }
 
-TEST_F(process_state_test, every_request_that_changes_state_counts_in_every_interpreter) {
+TEST_F(process_state_test, the_sweep_finds_an_unreported_change) {
+    process_state ps;
+    ps.capture();
+    ASSERT_EQ(chdir(other_.c_str()), 0);  // as C code would: nothing reported
+    umask(027);
+    EXPECT_TRUE(ps.sweep());
+    EXPECT_EQ(cwd(), home_);
+    EXPECT_EQ(current_umask(), 022u);
+    EXPECT_EQ(ps.restored(), 1u);
+    EXPECT_FALSE(ps.sweep());
+    EXPECT_EQ(ps.restored(), 1u);
+}
+
+TEST_F(process_state_test, every_request_that_changes_state_counts) {
     process_state ps;
     ps.capture();
     for (int i = 0; i < 3; ++i) {
         ASSERT_EQ(chdir(other_.c_str()), 0);
+        interp::note_process_state_touched();
         EXPECT_TRUE(ps.restore_after(i % 2 == 0 ? "site-a" : "site-b"));
         EXPECT_EQ(cwd(), home_);
     }
@@ -107,10 +130,10 @@ TEST_F(process_state_test, capture_takes_the_state_of_the_moment) {
     ASSERT_EQ(chdir(other_.c_str()), 0);
     umask(027);
     ps.capture();
-    EXPECT_FALSE(ps.restore_after("site-a"));
+    EXPECT_FALSE(ps.sweep());
     ASSERT_EQ(chdir(home_.c_str()), 0);
     umask(022);
-    EXPECT_TRUE(ps.restore_after("site-a"));
+    EXPECT_TRUE(ps.sweep());
     EXPECT_EQ(cwd(), other_);
     EXPECT_EQ(current_umask(), 027u);
 }
@@ -119,7 +142,9 @@ TEST_F(process_state_test, nothing_is_restored_before_capture) {
     process_state ps;
     ASSERT_EQ(chdir(other_.c_str()), 0);
     umask(077);
+    interp::note_process_state_touched();
     EXPECT_FALSE(ps.restore_after("site-a"));
+    EXPECT_FALSE(ps.sweep());
     EXPECT_EQ(cwd(), other_);
     EXPECT_EQ(current_umask(), 077u);
     EXPECT_EQ(ps.restored(), 0u);

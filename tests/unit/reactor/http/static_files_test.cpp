@@ -204,5 +204,24 @@ TEST_F(serve_default_test, a_file_that_cannot_be_sent_is_403) {
     EXPECT_EQ(ex_.status, 403);
 }
 
+TEST_F(serve_default_test, serve_file_sends_kept_bytes_instead_of_the_file) {
+    const std::string kept = "0123456789";
+    file_facts f = facts_of(file_, 10, 1000);
+    EXPECT_EQ(f.type, "text/plain; charset=utf-8");
+    EXPECT_EQ(f.last_modified, "Thu, 01 Jan 1970 00:16:40 GMT");
+    EXPECT_EQ(serve_file(ex_, file_, f, &kept), 200);
+    EXPECT_TRUE(ex_.files.empty());  // written from memory, no file slice
+    EXPECT_EQ(ex_.out, kept);
+    EXPECT_EQ(ex_.header("ETag"), f.etag);
+    fake_exchange ranged;
+    ranged.headers_ = {{"Range", "bytes=3-5"}};
+    EXPECT_EQ(serve_file(ranged, file_, f, &kept), 206);
+    EXPECT_EQ(ranged.out, "345");
+    fake_exchange cond;
+    cond.headers_ = {{"If-None-Match", f.etag}};
+    EXPECT_EQ(serve_file(cond, file_, f, &kept), 304);
+    EXPECT_EQ(cond.out, "");
+}
+
 }  // namespace
 }  // namespace subhttpd::reactor
