@@ -131,5 +131,41 @@ TEST(status_render, metrics_are_prometheus_text) {
     }
 }
 
+TEST(status_figures, taken_from_what_a_worker_publishes) {
+    metrics::worker_figures w;
+    w.requests = 12;
+    w.connections = 30;
+    w.connections_open = 3;
+    w.in_flight = 2;
+    w.pool_threads = 4;
+    w.pool_busy = 1;
+    w.pool_queued = 5;
+    w.generation = 9;
+    w.started = 1000;
+    w.last_reload = 1500;
+    w.last_reload_ok = false;
+    w.recycling = true;
+    w.log_write_failures = 6;
+    w.fd_exhausted = 7;
+    w.state_restored = 8;
+    server_figures f = figures_from(w);
+    EXPECT_EQ(f.requests, 12u);
+    EXPECT_EQ(f.total_connections, 30u);
+    EXPECT_EQ(f.open_connections, 3u);
+    EXPECT_EQ(f.in_flight, 2u);
+    EXPECT_EQ(f.pool_threads, 4u);
+    EXPECT_EQ(f.pool_busy, 1u);
+    EXPECT_EQ(f.pool_queued, 5u);
+    EXPECT_EQ(f.generation, 9u);
+    EXPECT_EQ(f.started, 1000);
+    EXPECT_EQ(f.last_reload, 1500);
+    EXPECT_FALSE(f.last_reload_ok);
+    EXPECT_TRUE(f.recycling);
+    EXPECT_EQ(f.log_write_failures, 6u);
+    EXPECT_EQ(f.fd_exhausted, 7u);
+    EXPECT_EQ(f.state_restored, 8u);
+    EXPECT_TRUE(f.interpreters.empty());  // the caller's part
+}
+
 }  // namespace
 }  // namespace subhttpd::reactor

@@ -78,6 +78,13 @@ TEST_F(init_test, flask_and_django_projects_load) {
     }
     EXPECT_TRUE(fs::is_regular_file(root_ + "/flask/app/app.py"));
     EXPECT_TRUE(fs::is_regular_file(root_ + "/django/project/manage.py"));
+    // The shared page template names each project's own folders; no placeholder is left.
+    std::string flask_page = read("flask/app/templates/index.html");
+    std::string django_page = read("django/project/templates/index.html");
+    EXPECT_EQ(flask_page.find('@'), std::string::npos);
+    EXPECT_EQ(django_page.find('@'), std::string::npos);
+    EXPECT_NE(flask_page.find("app/views.py"), std::string::npos);
+    EXPECT_NE(django_page.find("project/mysite/views.py"), std::string::npos);
     // Each Django project gets its own secret.
     init_options again;
     again.kind = init_kind::django;
