@@ -12,24 +12,12 @@
 
 #include "interp/py_util.h"
 #include "interp/registry.h"
+#include "python_fixture.h"
 
 namespace subhttpd::interp {
 namespace {
 
-registry& reg() {
-    static registry* r = [] {
-        auto* made = new registry;  // lives as long as the process, like the server's
-        runtime_settings s;
-        s.python_exe = SUBHTTPD_PYTHON_EXE;
-        s.python_dir = SUBHTTPD_PYTHON_DIR;
-        std::string err = made->start(s);
-        if (!err.empty()) {
-            ADD_FAILURE() << err;
-        }
-        return made;
-    }();
-    return *r;
-}
+using testing::reg;
 
 // Runs `code` in `in` and returns str(eval(expr)) afterwards.
 std::string run(interpreter& in, const std::string& code, const std::string& expr) {
