@@ -56,7 +56,10 @@ loop_executor::~loop_executor() {
         }
     }
     for (auto& [id, t] : timers_) {
+        // The callback arg is freed by on_timer only when it fires (as in cancel).
+        auto* arg = static_cast<timer_arg*>(event_get_callback_arg(t.ev));
         event_free(t.ev);
+        delete arg;
     }
     if (wake_ != nullptr) {
         event_free(wake_);
